@@ -1,0 +1,86 @@
+//! Mini-batches: the one place where pixels become network inputs and labels become targets.
+//!
+//! A batch of `N` images with `P` pixels each is a `(P, N)` matrix with one column per image,
+//! stored column after column (see [`crate::layer`] for the shape conventions); its targets are
+//! a `(C, N)` matrix of one-hot columns.
+
+use super::{CLASSES, Dataset};
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+/// A pixel `0..=255` as a network input in `[0, 1]`: `p / 255`.
+#[inline]
+pub fn normalise_pixel(p: u8) -> f32 {
+    const SCALE: f32 = 1.0 / 255.0;
+    p as f32 * SCALE
+}
+
+/// Writes the images `indices` of `data` into `x`, one column of `P` inputs per image.
+pub fn fill_inputs(data: &Dataset, indices: &[usize], x: &mut [f32]) {
+    let p = data.pixels_per_image();
+    for (column, &i) in x[..indices.len() * p].chunks_exact_mut(p).zip(indices) {
+        for (v, &pixel) in column.iter_mut().zip(data.image(i)) {
+            *v = normalise_pixel(pixel);
+        }
+    }
+}
+
+/// The one-hot encoding of a class: `one_hot(3)` is `[0, 0, 0, 1, 0, 0, 0, 0, 0, 0]`.
+pub fn one_hot(label: u8, column: &mut [f32]) {
+    debug_assert_eq!(column.len(), CLASSES);
+    column.fill(0.0);
+    column[label as usize] = 1.0;
+}
+
+/// Writes the one-hot targets of the images `indices` into `y`, one column of `C` per image.
+pub fn fill_targets(data: &Dataset, indices: &[usize], y: &mut [f32]) {
+    for (column, &i) in y[..indices.len() * CLASSES]
+        .chunks_exact_mut(CLASSES)
+        .zip(indices)
+    {
+        one_hot(data.label(i), column);
+    }
+}
+
+/// `0..n` in a random order (Fisher-Yates, driven by `rng`): the order of one epoch.
+pub fn shuffled_indices(n: usize, rng: &mut impl Rng) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(rng);
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixels_map_onto_zero_to_one() {
+        assert_eq!(normalise_pixel(0), 0.0);
+        assert_eq!(normalise_pixel(255), 1.0);
+        assert!((normalise_pixel(51) - 0.2).abs() < 1e-7);
+    }
+
+    #[test]
+    fn a_batch_has_one_column_per_image_in_the_order_asked() {
+        let data = Dataset::new(vec![0, 255, 51, 0], vec![1, 9], 1, 2, "test").unwrap();
+        let mut x = [9.0; 4];
+        fill_inputs(&data, &[1, 0], &mut x);
+        assert_eq!(x, [normalise_pixel(51), 0.0, 0.0, 1.0]);
+        let mut y = [9.0; 20];
+        fill_targets(&data, &[1, 0], &mut y);
+        assert_eq!(y[9], 1.0);
+        assert_eq!(y[11], 1.0);
+        assert_eq!(y.iter().sum::<f32>(), 2.0);
+    }
+
+    #[test]
+    fn shuffling_is_a_permutation_fixed_by_the_seed() {
+        use rand::SeedableRng;
+        let order = |seed| shuffled_indices(100, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+        let mut sorted = order(3);
+        assert_eq!(order(3), sorted);
+        assert_ne!(order(4), sorted);
+        sorted.sort();
+        assert_eq!(sorted, (0..100).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,148 @@
+//! Data sets: MNIST-style images with their labels, read from IDX or CSV files.
+//!
+//! One representation everywhere: a [`Dataset`] keeps its pixels as `u8` (0 = background, 255 = ink,
+//! as in MNIST), one image after another, row by row, and its labels as `u8` class numbers `0..=9`.
+//! Pixels become `f32` in `[0, 1]` only when a mini-batch is built ([`batch`]), so the 60,000
+//! training images stay 47 MB in memory.
+//!
+//! This module reads and validates; it knows nothing about networks.
+
+pub mod batch;
+pub mod csv;
+pub mod idx;
+pub mod mnist;
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// Number of classes in MNIST-style data sets (digits 0-9, or the ten Fashion-MNIST classes).
+pub const CLASSES: usize = 10;
+
+/// Labelled images, all of the same size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dataset {
+    /// `len() * rows * cols` pixels, image after image, each row-major; 0 = background, 255 = ink.
+    images: Vec<u8>,
+    /// One class `0..CLASSES` per image.
+    labels: Vec<u8>,
+    rows: usize,
+    cols: usize,
+    /// Where the data came from, for messages.
+    source: PathBuf,
+}
+
+impl Dataset {
+    /// Builds a data set, checking that the pieces fit together.
+    ///
+    /// `images` must hold `labels.len() * rows * cols` bytes, every label must be below
+    /// [`CLASSES`], and the set must not be empty.
+    pub fn new(
+        images: Vec<u8>,
+        labels: Vec<u8>,
+        rows: usize,
+        cols: usize,
+        source: impl Into<PathBuf>,
+    ) -> Result<Self> {
+        let source = source.into();
+        if labels.is_empty() {
+            return Err(Error::EmptyDataset { path: source });
+        }
+        if rows == 0 || cols == 0 || images.len() != labels.len() * rows * cols {
+            return Err(Error::ShapeMismatch {
+                message: format!(
+                    "{}: {} labels of {rows}x{cols} images need {} pixel bytes, found {}",
+                    source.display(),
+                    labels.len(),
+                    labels.len() * rows * cols,
+                    images.len()
+                ),
+            });
+        }
+        if let Some(i) = labels.iter().position(|&l| l as usize >= CLASSES) {
+            return Err(Error::LabelOutOfRange {
+                path: source,
+                location: crate::error::Location::Offset(i as u64),
+                label: labels[i] as u64,
+                max: (CLASSES - 1) as u8,
+            });
+        }
+        Ok(Dataset {
+            images,
+            labels,
+            rows,
+            cols,
+            source,
+        })
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Always false: an empty data set cannot be built.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Image height in pixels (28 for MNIST).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Image width in pixels (28 for MNIST).
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Pixels per image: the network's input size (784 for MNIST).
+    pub fn pixels_per_image(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// The pixels of image `i`, row-major.
+    pub fn image(&self, i: usize) -> &[u8] {
+        let p = self.pixels_per_image();
+        &self.images[i * p..(i + 1) * p]
+    }
+
+    /// The class of image `i`.
+    pub fn label(&self, i: usize) -> u8 {
+        self.labels[i]
+    }
+
+    /// All labels, in order.
+    pub fn labels(&self) -> &[u8] {
+        &self.labels
+    }
+
+    /// All pixels, image after image.
+    pub fn pixels(&self) -> &[u8] {
+        &self.images
+    }
+
+    /// The file (or folder) the data came from.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// The first `n` images (all of them if `n >= len()`), e.g. for a quick run.
+    pub fn take(&self, n: usize) -> Dataset {
+        let n = n.min(self.len()).max(1);
+        let p = self.pixels_per_image();
+        Dataset {
+            images: self.images[..n * p].to_vec(),
+            labels: self.labels[..n].to_vec(),
+            rows: self.rows,
+            cols: self.cols,
+            source: self.source.clone(),
+        }
+    }
+}
+
+/// A training set and the test set it is judged on.
+#[derive(Debug, Clone)]
+pub struct TrainTest {
+    pub train: Dataset,
+    pub test: Dataset,
+}

@@ -1,0 +1,193 @@
+//! The library's one error type.
+//!
+//! Every variant carries what failed (the file, the line or byte offset, the value) and what was
+//! expected, and its message says what to do next where there is something to do. The library never
+//! prints; the `ziffer` binary adds context and prints the whole chain.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in a file a problem was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// A byte offset from the start of the (decompressed) file.
+    Offset(u64),
+    /// A 1-based line number in a text file.
+    Line(usize),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Offset(offset) => write!(f, "byte offset {offset}"),
+            Location::Line(line) => write!(f, "line {line}"),
+        }
+    }
+}
+
+/// Everything that can go wrong in ziffer's library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // ---- files -------------------------------------------------------------------------------
+    /// A file could not be opened, read or written.
+    #[error("{}: {action} failed: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+
+    // ---- data sets ---------------------------------------------------------------------------
+    /// The first four bytes of an IDX file are not the magic number we expected.
+    #[error("{}: expected IDX {kind} magic {expected}, found {found}{hint}", path.display())]
+    BadMagic {
+        path: PathBuf,
+        /// "image" or "label".
+        kind: &'static str,
+        expected: u32,
+        found: u32,
+        /// A suggestion such as ": did you pass the labels file?" (may be empty).
+        hint: &'static str,
+    },
+
+    /// The header of an IDX file describes something that is not a valid MNIST-style data set.
+    #[error("{}: at {location}: {message}", path.display())]
+    BadHeader {
+        path: PathBuf,
+        location: Location,
+        message: String,
+    },
+
+    /// The file ends before the data its header promises.
+    #[error(
+        "{}: the header promises {expected} bytes of data from byte offset {offset}, but only {found} \
+         are there: the file is truncated or the header is damaged",
+        path.display()
+    )]
+    Truncated {
+        path: PathBuf,
+        offset: u64,
+        expected: u64,
+        found: u64,
+    },
+
+    /// A label is not a digit class 0..=9 (or beyond the number of classes).
+    #[error("{}: at {location}: label {label} is outside 0-{max}", path.display())]
+    LabelOutOfRange {
+        path: PathBuf,
+        location: Location,
+        label: u64,
+        max: u8,
+    },
+
+    /// A CSV line has the wrong number of cells.
+    #[error(
+        "{}: line {line}: expected {expected} comma-separated values (the label, then the pixels), found {found}",
+        path.display()
+    )]
+    CsvColumns {
+        path: PathBuf,
+        line: usize,
+        expected: usize,
+        found: usize,
+    },
+
+    /// A CSV cell is not a whole number, or a pixel is over 255.
+    #[error("{}: line {line}, column {column}: {message}", path.display())]
+    CsvCell {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    /// The image file and the label file do not describe the same number of examples.
+    #[error(
+        "{} holds {images} images but {} holds {labels} labels: are they from the same data set?",
+        images_path.display(),
+        labels_path.display()
+    )]
+    CountMismatch {
+        images_path: PathBuf,
+        images: usize,
+        labels_path: PathBuf,
+        labels: usize,
+    },
+
+    /// A data set with no examples.
+    #[error("{}: the data set is empty", path.display())]
+    EmptyDataset { path: PathBuf },
+
+    /// A bundled file does not match the digest in `SHA256SUMS`.
+    #[error(
+        "{}: SHA-256 of the decompressed data is {found}, but SHA256SUMS says {expected}: the file is \
+         damaged; restore it with `git checkout -- {}`",
+        path.display(),
+        path.display()
+    )]
+    ChecksumMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    /// No data set was found where one was looked for.
+    #[error("{message}")]
+    DataNotFound { message: String },
+
+    // ---- networks and training ---------------------------------------------------------------
+    /// A configuration value (layer sizes, learning rate, batch size, ...) is not usable.
+    #[error("invalid {what}: {message}")]
+    InvalidConfig { what: &'static str, message: String },
+
+    /// The data does not fit the network (e.g. 784 inputs expected, 100 given).
+    #[error("{message}")]
+    ShapeMismatch { message: String },
+
+    /// The loss became NaN or infinite during training.
+    #[error(
+        "training diverged in epoch {epoch} at batch {batch}: the loss became {loss}; \
+         try a smaller learning rate"
+    )]
+    Diverged {
+        epoch: usize,
+        batch: usize,
+        loss: f32,
+    },
+
+    // ---- model files -------------------------------------------------------------------------
+    /// A model file is not valid safetensors, or does not describe a ziffer network.
+    #[error("{}: not a usable ziffer model: {message}", path.display())]
+    BadModel { path: PathBuf, message: String },
+}
+
+impl Error {
+    /// Wraps an I/O error with the file it concerns and what was being done.
+    pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            action,
+            source,
+        }
+    }
+
+    /// A model file problem.
+    pub fn bad_model(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::BadModel {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An unusable configuration value.
+    pub fn config(what: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidConfig {
+            what,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! The few matrix operations backprop needs: one general matrix product, over a GEMM crate.
+//!
+//! What it is: strided views of `f32` slices ([`MatRef`], [`MatMut`]) and
+//! [`gemm`]: `C ← α·A·B + β·C`, computed by the `matrixmultiply` crate (runtime SIMD detection,
+//! cache blocking), with [`gemm_naive`], the three nested loops, beside it as the reference the
+//! tests compare it with.
+//!
+//! What it is not: a tensor library. There is no broadcasting, no autograd, no allocation; the
+//! callers own every buffer.
+//!
+//! A view names a matrix of `rows x cols` values inside a slice, with element `(i, j)` at
+//! `i * row_stride + j * col_stride`. So the same memory can be read as a matrix or as its
+//! transpose ([`MatRef::t`]) without copying, and a batch stored as "one image after another" is
+//! read as the textbook's matrix with one column per image ([`MatRef::col_major`]).
+//!
+//! Threads: [`gemm`] splits its output into as many column (or row) blocks as the current rayon
+//! pool has threads, each block computed by one thread. Each output element is computed by the
+//! same code whatever the split, and the split depends only on the thread count, so results are
+//! reproducible for a given number of threads.
+
+/// A read-only `rows x cols` matrix inside a slice.
+#[derive(Debug, Clone, Copy)]
+pub struct MatRef<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+/// A writable `rows x cols` matrix inside a slice.
+#[derive(Debug)]
+pub struct MatMut<'a> {
+    data: &'a mut [f32],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+/// Panics unless every element of a `rows x cols` matrix with these strides lies in `len` values.
+fn check_fits(len: usize, rows: usize, cols: usize, row_stride: usize, col_stride: usize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let last = (rows - 1) * row_stride + (cols - 1) * col_stride;
+    assert!(
+        last < len,
+        "a {rows}x{cols} matrix with strides ({row_stride}, {col_stride}) needs {} values, slice has {len}",
+        last + 1
+    );
+}
+
+impl<'a> MatRef<'a> {
+    /// Rows stored one after another: `(i, j)` at `i * cols + j`.
+    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        Self::strided(data, rows, cols, cols, 1)
+    }
+
+    /// Columns stored one after another: `(i, j)` at `j * rows + i`.
+    pub fn col_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        Self::strided(data, rows, cols, 1, rows)
+    }
+
+    /// Any strides; panics if the matrix does not fit in `data`.
+    pub fn strided(
+        data: &'a [f32],
+        rows: usize,
+        cols: usize,
+        row_stride: usize,
+        col_stride: usize,
+    ) -> Self {
+        check_fits(data.len(), rows, cols, row_stride, col_stride);
+        MatRef {
+            data,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        }
+    }
+
+    /// The transpose, sharing the same memory.
+    pub fn t(self) -> Self {
+        MatRef {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Element `(i, j)`.
+    pub fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.row_stride + j * self.col_stride]
+    }
+}
+
+impl<'a> MatMut<'a> {
+    /// Rows stored one after another: `(i, j)` at `i * cols + j`.
+    pub fn row_major(data: &'a mut [f32], rows: usize, cols: usize) -> Self {
+        check_fits(data.len(), rows, cols, cols, 1);
+        MatMut {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
+    /// Columns stored one after another: `(i, j)` at `j * rows + i`.
+    pub fn col_major(data: &'a mut [f32], rows: usize, cols: usize) -> Self {
+        check_fits(data.len(), rows, cols, 1, rows);
+        MatMut {
+            data,
+            rows,
+            cols,
+            row_stride: 1,
+            col_stride: rows,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Element `(i, j)`.
+    pub fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.row_stride + j * self.col_stride]
+    }
+
+    /// A mutable reference to element `(i, j)`.
+    pub fn at_mut(&mut self, i: usize, j: usize) -> &mut f32 {
+        &mut self.data[i * self.row_stride + j * self.col_stride]
+    }
+}
+
+fn check_shapes(a: &MatRef, b: &MatRef, c: &MatMut) {
+    assert!(
+        a.cols == b.rows && a.rows == c.rows && b.cols == c.cols,
+        "gemm shapes do not fit: ({}x{})·({}x{}) into {}x{}",
+        a.rows,
+        a.cols,
+        b.rows,
+        b.cols,
+        c.rows,
+        c.cols
+    );
+}
+
+/// Below this many multiply-adds a product runs on one thread: splitting costs more than it saves.
+const PARALLEL_MIN_MULTIPLY_ADDS: usize = 64 * 1024;
+
+/// `C ← α·A·B + β·C`, with `A` `m x k`, `B` `k x n`, `C` `m x n`.
+///
+/// With `β = 0` the old contents of `C` are ignored (they may even be NaN). Runs on the threads of
+/// the current rayon pool (see the module docs); call it outside any pool for one thread.
+pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
+    check_shapes(&a, &b, &c);
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let threads = rayon::current_num_threads();
+    let c_ptr = SendPtr(c.data.as_mut_ptr());
+    if threads <= 1 || m * k * n < PARALLEL_MIN_MULTIPLY_ADDS {
+        // SAFETY: the views' constructors checked that every element lies inside its slice.
+        unsafe {
+            gemm_block(
+                alpha,
+                &a,
+                &b,
+                beta,
+                c_ptr,
+                (c.row_stride, c.col_stride),
+                0..m,
+                0..n,
+            )
+        };
+        return;
+    }
+    // Split the longer side of C into `threads` contiguous blocks; each is written by one thread.
+    let split_cols = n >= m;
+    let len = if split_cols { n } else { m };
+    let parts = threads.min(len);
+    let c_strides = (c.row_stride, c.col_stride);
+    rayon::scope(|s| {
+        for p in 0..parts {
+            let range = (p * len / parts)..((p + 1) * len / parts);
+            let (a, b) = (&a, &b);
+            s.spawn(move |_| {
+                let (rows, cols) = if split_cols {
+                    (0..m, range)
+                } else {
+                    (range, 0..n)
+                };
+                let c_ptr = c_ptr;
+                // SAFETY: the blocks are disjoint, so no element of C is written by two threads,
+                // and all of them lie inside C's slice (checked by its constructor).
+                unsafe { gemm_block(alpha, a, b, beta, c_ptr, c_strides, rows, cols) };
+            });
+        }
+    });
+}
+
+/// A raw pointer that may cross to another thread: each thread writes its own part of C.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+// SAFETY: used only to hand disjoint blocks of one output matrix to scoped threads.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+/// The block `rows x cols` of `C ← α·A·B + β·C`, by `matrixmultiply::sgemm`.
+///
+/// # Safety
+/// `c` must point to a matrix with strides `(rsc, csc)` that holds every element of the block.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_block(
+    alpha: f32,
+    a: &MatRef,
+    b: &MatRef,
+    beta: f32,
+    c: SendPtr,
+    (rsc, csc): (usize, usize),
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+) {
+    let k = a.cols;
+    // SAFETY: A's rows and B's columns in range lie inside their slices (checked on
+    // construction); the caller vouches for C.
+    unsafe {
+        matrixmultiply::sgemm(
+            rows.len(),
+            k,
+            cols.len(),
+            alpha,
+            a.data.as_ptr().add(rows.start * a.row_stride),
+            a.row_stride as isize,
+            a.col_stride as isize,
+            b.data.as_ptr().add(cols.start * b.col_stride),
+            b.row_stride as isize,
+            b.col_stride as isize,
+            beta,
+            c.0.add(rows.start * rsc + cols.start * csc),
+            rsc as isize,
+            csc as isize,
+        );
+    }
+}
+
+/// The reference for [`gemm`]: `C ← α·A·B + β·C` by the definition
+/// `C[i][j] = α·Σₚ A[i][p]·B[p][j] + β·C[i][j]`, three nested loops.
+pub fn gemm_naive(alpha: f32, a: MatRef, b: MatRef, beta: f32, mut c: MatMut) {
+    check_shapes(&a, &b, &c);
+    for i in 0..c.rows {
+        for j in 0..c.cols {
+            let mut sum = 0.0f32;
+            for p in 0..a.cols {
+                sum += a.at(i, p) * b.at(p, j);
+            }
+            let old = if beta == 0.0 { 0.0 } else { beta * c.at(i, j) };
+            *c.at_mut(i, j) = alpha * sum + old;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn random(rng: &mut ChaCha8Rng, len: usize) -> Vec<f32> {
+        (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()
+    }
+
+    /// Compares gemm with gemm_naive for every combination of layouts, on awkward sizes.
+    fn check_against_naive(threads: usize) {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        for &(m, k, n) in &[
+            (1, 1, 1),
+            (3, 5, 2),
+            (17, 33, 9),
+            (64, 784, 32),
+            (10, 64, 129),
+        ] {
+            for layout in 0..8 {
+                let (ta, tb, tc) = (layout & 1 != 0, layout & 2 != 0, layout & 4 != 0);
+                let a_data = random(&mut rng, m * k);
+                let b_data = random(&mut rng, k * n);
+                let c_init = random(&mut rng, m * n);
+                let a = if ta {
+                    MatRef::col_major(&a_data, m, k)
+                } else {
+                    MatRef::row_major(&a_data, m, k)
+                };
+                let b = if tb {
+                    MatRef::row_major(&b_data, k, n)
+                } else {
+                    MatRef::col_major(&b_data, k, n)
+                };
+                let mut fast = c_init.clone();
+                let mut slow = c_init.clone();
+                fn view(d: &mut [f32], m: usize, n: usize, tc: bool) -> MatMut<'_> {
+                    if tc {
+                        MatMut::col_major(d, m, n)
+                    } else {
+                        MatMut::row_major(d, m, n)
+                    }
+                }
+                pool.install(|| gemm(0.5, a, b, 2.0, view(&mut fast, m, n, tc)));
+                gemm_naive(0.5, a, b, 2.0, view(&mut slow, m, n, tc));
+                let worst = fast
+                    .iter()
+                    .zip(&slow)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(
+                    worst < 1e-4 * (k as f32).sqrt(),
+                    "({m}x{k})·({k}x{n}) layout {layout}: largest difference {worst}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gemm_matches_naive_on_one_thread() {
+        check_against_naive(1);
+    }
+
+    #[test]
+    fn gemm_matches_naive_on_three_threads() {
+        check_against_naive(3);
+    }
+
+    #[test]
+    fn transpose_view_reads_the_same_memory() {
+        let data = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let m = MatRef::row_major(&data, 2, 3);
+        assert_eq!(m.t().at(2, 1), 6.0);
+        assert_eq!(MatRef::col_major(&data, 3, 2).at(2, 1), m.at(1, 2));
+    }
+
+    #[test]
+    fn beta_zero_ignores_old_contents() {
+        let a = [1.0, 2.0];
+        let b = [3.0, 4.0];
+        let mut c = [f32::NAN];
+        gemm(
+            1.0,
+            MatRef::row_major(&a, 1, 2),
+            MatRef::col_major(&b, 2, 1),
+            0.0,
+            MatMut::row_major(&mut c, 1, 1),
+        );
+        assert_eq!(c[0], 11.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "needs 7 values")]
+    fn a_view_larger_than_its_slice_is_refused() {
+        MatRef::row_major(&[0.0; 6], 7, 1);
+    }
+}
