@@ -1,0 +1,90 @@
+//! `ziffer eval`: accuracy of a saved model on a test set, per class and as a confusion matrix.
+
+use crate::cli::{EvalArgs, threads};
+use anyhow::{Context, Result};
+use std::fmt::Write as _;
+use ziffer::data::CLASSES;
+use ziffer::metrics::{Evaluation, evaluate, predict_all};
+use ziffer::model_file;
+use ziffer::train::with_threads;
+
+pub fn run(args: EvalArgs) -> Result<()> {
+    let model = model_file::load(&args.model)
+        .with_context(|| format!("cannot load the model {}", args.model.display()))?;
+    let test = args.data.load_test()?;
+    let network = &model.network;
+    let (evaluation, predictions) = with_threads(threads(args.threads), || -> Result<_> {
+        let evaluation = evaluate(network, &test)?;
+        let predictions = match &args.predictions {
+            Some(_) => Some(predict_all(network, &test)?),
+            None => None,
+        };
+        Ok((evaluation, predictions))
+    })??;
+
+    if let (Some(path), Some(predictions)) = (&args.predictions, predictions) {
+        let mut csv = String::from("index,label,predicted\n");
+        for (i, p) in predictions.iter().enumerate() {
+            writeln!(csv, "{i},{},{p}", test.label(i))?;
+        }
+        std::fs::write(path, csv)
+            .with_context(|| format!("cannot write the predictions to {}", path.display()))?;
+    }
+
+    if args.json {
+        let json = serde_json::json!({
+            "model": args.model,
+            "data": test.source(),
+            "images": evaluation.total(),
+            "parameters": network.parameter_count(),
+            "test_accuracy": evaluation.accuracy(),
+            "per_class_accuracy": evaluation.per_class_accuracy(),
+            "confusion": evaluation.confusion,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+    print!(
+        "{}",
+        report(&evaluation, &test.source().display().to_string())
+    );
+    Ok(())
+}
+
+/// The text report: overall accuracy, per class, and the confusion matrix.
+fn report(e: &Evaluation, source: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "test accuracy: {:.2}% ({} of {} images of {source})\n",
+        100.0 * e.accuracy(),
+        e.correct(),
+        e.total()
+    );
+    let _ = writeln!(out, "class  images  accuracy");
+    for (c, acc) in e.per_class_accuracy().iter().enumerate() {
+        let images: usize = e.confusion[c].iter().sum();
+        match acc {
+            Some(a) => writeln!(out, "{c:>5}  {images:>6}  {:>7.2}%", 100.0 * a),
+            None => writeln!(out, "{c:>5}  {images:>6}        -"),
+        }
+        .ok();
+    }
+    let _ = writeln!(
+        out,
+        "\nconfusion matrix (rows: true class, columns: predicted)"
+    );
+    let _ = write!(out, "true\\pred");
+    for c in 0..CLASSES {
+        let _ = write!(out, "{c:>6}");
+    }
+    out.push('\n');
+    for (t, row) in e.confusion.iter().enumerate() {
+        let _ = write!(out, "{t:>9}");
+        for count in row {
+            let _ = write!(out, "{count:>6}");
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,5 @@
+//! One file per subcommand: arguments in, library calls, output out.
+
+pub mod eval;
+pub mod info;
+pub mod train;

@@ -1,0 +1,241 @@
+//! Model files: a [`Model`] saved as safetensors, and loaded back with every field checked.
+//!
+//! What it is: the only code that reads or writes model files. A file holds one tensor per weight
+//! matrix and bias vector, little-endian `f32`, and text metadata describing the network:
+//!
+//! | tensor | shape | meaning |
+//! | --- | --- | --- |
+//! | `layers.{l}.weight` | `[outputs, inputs]` | `W` of layer `l` (0-based), row `o` = weights into neuron `o` |
+//! | `layers.{l}.bias` | `[outputs]` | `B` of layer `l` |
+//!
+//! | metadata key | example | meaning |
+//! | --- | --- | --- |
+//! | `format` | `ziffer` | what wrote the file |
+//! | `format_version` | `1` | bumped on any incompatible change |
+//! | `layers` | `784,128,64,10` | sizes, input first |
+//! | `activation` | `sigmoid` | after every layer |
+//! | `loss` | `quadratic` | `½‖A − Y‖²` |
+//! | `training` | JSON | seed, batch size, schedule and per-epoch history ([`TrainingRecord`]) |
+//!
+//! safetensors holds only data, never code, so loading a file cannot run anything (unlike pickle).
+//! What it is not: a general tensor store; files that are not ziffer networks are refused with
+//! the reason.
+
+use crate::activation::Activation;
+use crate::error::{Error, Result};
+use crate::layer::Dense;
+use crate::model::{Model, TrainingRecord};
+use crate::network::Network;
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+/// The value of the `format` metadata key.
+pub const FORMAT: &str = "ziffer";
+/// The model file format this version writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// The loss the network was trained with (the only one so far).
+pub const LOSS: &str = "quadratic";
+/// Model files larger than this are refused before being read (the original network is 438 kB).
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// The tensor name of layer `l`'s weights.
+pub fn weight_name(l: usize) -> String {
+    format!("layers.{l}.weight")
+}
+
+/// The tensor name of layer `l`'s biases.
+pub fn bias_name(l: usize) -> String {
+    format!("layers.{l}.bias")
+}
+
+fn to_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// The file's bytes for `model`.
+pub fn to_safetensors(model: &Model) -> Result<Vec<u8>> {
+    let network = &model.network;
+    let mut tensors: Vec<(String, Vec<u8>, Vec<usize>)> = Vec::new();
+    for (l, layer) in network.layers().iter().enumerate() {
+        tensors.push((
+            weight_name(l),
+            to_bytes(&layer.weight),
+            vec![layer.outputs, layer.inputs],
+        ));
+        tensors.push((bias_name(l), to_bytes(&layer.bias), vec![layer.outputs]));
+    }
+    let views = tensors
+        .iter()
+        .map(|(name, bytes, shape)| {
+            let view = TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .expect("tensor shapes match their data");
+            (name.as_str(), view)
+        })
+        .collect::<Vec<_>>();
+    let sizes: Vec<String> = network.sizes().iter().map(usize::to_string).collect();
+    let metadata = HashMap::from([
+        ("format".to_string(), FORMAT.to_string()),
+        ("format_version".to_string(), FORMAT_VERSION.to_string()),
+        ("layers".to_string(), sizes.join(",")),
+        (
+            "activation".to_string(),
+            network.activation().name().to_string(),
+        ),
+        ("loss".to_string(), LOSS.to_string()),
+        (
+            "training".to_string(),
+            serde_json::to_string(&model.training).expect("the training record serialises"),
+        ),
+    ]);
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| Error::bad_model("<memory>", format!("cannot serialise: {e}")))
+}
+
+/// Saves `model` to `path`, atomically: the bytes go to a temporary file in the same folder,
+/// which is flushed to disk and then renamed over `path`. A crash or a full disk during the save
+/// leaves any previous file at `path` as it was. Creates missing parent folders.
+pub fn save(model: &Model, path: &Path) -> Result<()> {
+    let bytes = to_safetensors(model)?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating the folder", e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".ziffer-save-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, "creating a temporary file", e))?;
+    tmp.write_all(&bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| Error::io(tmp.path(), "writing the model", e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io(path, "replacing the model file", e.error))?;
+    Ok(())
+}
+
+/// Loads a model saved by [`save`], checking the format, the metadata, every tensor's dtype and
+/// shape, and that no value is NaN or infinite.
+pub fn load(path: &Path) -> Result<Model> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, "reading the model", e))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(Error::bad_model(
+            path,
+            format!("the file is {size} bytes, more than the {MAX_FILE_BYTES} a model may have"),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "reading the model", e))?;
+    from_safetensors(path, &bytes)
+}
+
+/// Parses the bytes of a model file; `path` is for messages.
+pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
+    let bad = |message: String| Error::bad_model(path, message);
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| {
+        bad(format!(
+            "not a safetensors file ({e}); was it written by `ziffer train`, and completely?"
+        ))
+    })?;
+    let tensors = SafeTensors::deserialize(bytes)
+        .map_err(|e| bad(format!("damaged safetensors data: {e}")))?;
+    let empty = HashMap::new();
+    let meta = header.metadata().as_ref().unwrap_or(&empty);
+    let get = |key: &str| -> Result<&String> {
+        meta.get(key)
+            .ok_or_else(|| bad(format!("the metadata has no '{key}' entry")))
+    };
+
+    let format = get("format")?;
+    if format != FORMAT {
+        return Err(bad(format!(
+            "metadata 'format' is '{format}', expected '{FORMAT}'"
+        )));
+    }
+    let version = get("format_version")?;
+    if version.parse::<u32>().ok() != Some(FORMAT_VERSION) {
+        return Err(bad(format!(
+            "format version '{version}' is not one this ziffer reads ({FORMAT_VERSION}); \
+             use the ziffer version that wrote it"
+        )));
+    }
+    let sizes: Vec<usize> = get("layers")?
+        .split(',')
+        .map(|s| s.trim().parse::<usize>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| {
+            bad(format!(
+                "metadata 'layers' is '{}', expected sizes like 784,128,64,10",
+                meta["layers"]
+            ))
+        })?;
+    crate::network::check_sizes(&sizes).map_err(|e| bad(format!("metadata 'layers': {e}")))?;
+    let activation_name = get("activation")?;
+    let activation = Activation::from_name(activation_name)
+        .ok_or_else(|| bad(format!("unknown activation '{activation_name}'")))?;
+    let loss = get("loss")?;
+    if loss != LOSS {
+        return Err(bad(format!("unknown loss '{loss}', expected '{LOSS}'")));
+    }
+    let training: TrainingRecord = serde_json::from_str(get("training")?).map_err(|e| {
+        bad(format!(
+            "metadata 'training' is not a valid training record: {e}"
+        ))
+    })?;
+    if training.batch_size == 0 {
+        return Err(bad("metadata 'training' has batch size 0".to_string()));
+    }
+
+    let expected_tensors = 2 * (sizes.len() - 1);
+    if tensors.len() != expected_tensors {
+        return Err(bad(format!(
+            "{} tensors for {} layers, expected {expected_tensors} (a weight and a bias per layer)",
+            tensors.len(),
+            sizes.len() - 1
+        )));
+    }
+    let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
+        let t = tensors
+            .tensor(name)
+            .map_err(|_| bad(format!("tensor '{name}' is missing")))?;
+        if t.dtype() != Dtype::F32 {
+            return Err(bad(format!(
+                "tensor '{name}' has dtype {}, expected F32",
+                t.dtype()
+            )));
+        }
+        if t.shape() != shape {
+            return Err(bad(format!(
+                "tensor '{name}' has shape {:?}, but the metadata's layers {} need {shape:?}",
+                t.shape(),
+                meta["layers"]
+            )));
+        }
+        let values: Vec<f32> = t
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(bad(format!(
+                "tensor '{name}' holds {} at index {i}: the weights are damaged (did training diverge?)",
+                values[i]
+            )));
+        }
+        Ok(values)
+    };
+    let mut layers = Vec::with_capacity(sizes.len() - 1);
+    for (l, io) in sizes.windows(2).enumerate() {
+        let (inputs, outputs) = (io[0], io[1]);
+        layers.push(Dense {
+            inputs,
+            outputs,
+            weight: read(&weight_name(l), &[outputs, inputs])?,
+            bias: read(&bias_name(l), &[outputs])?,
+        });
+    }
+    let network = Network::from_layers(layers, activation)?;
+    Ok(Model { network, training })
+}
