@@ -49,7 +49,7 @@ pub struct TrainArgs {
 
     /// Learning rate: one rate (0.1) or stages of rate x epochs (3x20,0.3x5,0.03x3)
     /// [default: 3x20,0.3x5,0.03x3, chosen by measurement]
-    #[arg(long, value_name = "SCHEDULE")]
+    #[arg(long, value_name = "SCHEDULE", allow_negative_numbers = true)]
     pub lr: Option<String>,
 
     /// Seed of the initial weights and of every epoch's shuffle [default: 42]

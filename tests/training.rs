@@ -1,0 +1,210 @@
+//! Training as a whole: it learns, on real MNIST too, and it is reproducible and resumable bit
+//! for bit.
+
+use std::sync::OnceLock;
+use ziffer::Error;
+use ziffer::data::{Dataset, TrainTest, mnist};
+use ziffer::metrics::evaluate;
+use ziffer::model::Model;
+use ziffer::model_file;
+use ziffer::train::{Event, Schedule, TrainConfig, train};
+
+/// The bundled MNIST, loaded once for all tests of this file.
+fn mnist() -> &'static TrainTest {
+    static DATA: OnceLock<TrainTest> = OnceLock::new();
+    DATA.get_or_init(|| mnist::load_bundled().expect("the bundled MNIST loads"))
+}
+
+fn config(layers: &[usize], schedule: &str, seed: u64) -> TrainConfig {
+    TrainConfig {
+        layers: layers.to_vec(),
+        schedule: schedule.parse().unwrap(),
+        seed,
+        ..TrainConfig::default()
+    }
+}
+
+fn run(model: &mut Model, train_set: &Dataset, test_set: &Dataset, epochs: usize, threads: usize) {
+    train(model, train_set, test_set, epochs, threads, |_| Ok(())).unwrap();
+}
+
+/// Trains a fresh model and returns it.
+fn trained(config: &TrainConfig, images: usize, epochs: usize, threads: usize) -> Model {
+    let data = mnist();
+    let mut model = Model::new(config).unwrap();
+    run(
+        &mut model,
+        &data.train.take(images),
+        &data.test.take(500),
+        epochs,
+        threads,
+    );
+    model
+}
+
+#[test]
+fn a_small_network_learns_100_images_perfectly() {
+    let hundred = mnist().train.take(100);
+    let mut model = Model::new(&config(&[784, 32, 10], "3", 1)).unwrap();
+    run(&mut model, &hundred, &hundred, 150, 1);
+    let accuracy = evaluate(&model.network, &hundred).unwrap().accuracy();
+    assert_eq!(
+        accuracy,
+        1.0,
+        "read {:.0}% of its own training images",
+        100.0 * accuracy
+    );
+}
+
+#[test]
+fn one_epoch_on_the_mnist_training_set_reads_over_90_percent_of_the_test_set() {
+    // One epoch of the default network takes about a second here. (10,000 images are not enough
+    // for one epoch: the squared error through output sigmoids learns slowly at first, ~79%.)
+    let data = mnist();
+    let mut model = Model::new(&TrainConfig::default()).unwrap();
+    run(&mut model, &data.train, &data.test, 1, 2);
+    let accuracy = evaluate(&model.network, &data.test).unwrap().accuracy();
+    assert!(accuracy >= 0.90, "test accuracy {:.2}%", 100.0 * accuracy);
+    assert_eq!(model.test_accuracy(), Some(accuracy));
+}
+
+#[test]
+fn the_loss_falls_from_epoch_to_epoch() {
+    let model = trained(&config(&[784, 32, 10], "3", 5), 2000, 4, 1);
+    let losses: Vec<f32> = model
+        .training
+        .history
+        .iter()
+        .map(|e| e.train_loss)
+        .collect();
+    assert!(losses.windows(2).all(|w| w[1] < w[0]), "losses {losses:?}");
+}
+
+#[test]
+fn the_same_seed_gives_a_bit_identical_model_for_each_thread_count() {
+    let c = config(&[784, 40, 20, 10], "3x1,0.3", 7);
+    for threads in [1, 2] {
+        let a = trained(&c, 600, 2, threads);
+        let b = trained(&c, 600, 2, threads);
+        assert_eq!(a.network, b.network, "{threads} threads");
+    }
+}
+
+#[test]
+fn one_and_two_threads_give_the_same_model() {
+    // Each output element of a product is computed by the same code whatever the split between
+    // threads, so the thread count does not change the result (more than the contract promises).
+    let c = config(&[784, 40, 20, 10], "3", 8);
+    assert_eq!(
+        trained(&c, 600, 1, 1).network,
+        trained(&c, 600, 1, 2).network
+    );
+}
+
+#[test]
+fn another_seed_gives_another_model() {
+    let a = trained(&config(&[784, 16, 10], "3", 1), 300, 1, 1);
+    let b = trained(&config(&[784, 16, 10], "3", 2), 300, 1, 1);
+    assert_ne!(a.network, b.network);
+}
+
+#[test]
+fn three_epochs_then_resuming_for_two_equals_five_in_one_go() {
+    let data = mnist();
+    let (train_set, test_set) = (data.train.take(800), data.test.take(200));
+    let c = config(&[784, 24, 12, 10], "3x2,1x2,0.3", 9);
+
+    let mut straight = Model::new(&c).unwrap();
+    run(&mut straight, &train_set, &test_set, 5, 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("three.safetensors");
+    let mut first = Model::new(&c).unwrap();
+    run(&mut first, &train_set, &test_set, 3, 1);
+    model_file::save(&first, &path).unwrap();
+    let mut resumed = model_file::load(&path).unwrap();
+    run(&mut resumed, &train_set, &test_set, 2, 1);
+
+    assert_eq!(resumed.network, straight.network);
+    let strip = |m: &Model| -> Vec<(usize, f32, f32, f64)> {
+        m.training
+            .history
+            .iter()
+            .map(|e| (e.epoch, e.lr, e.train_loss, e.test_accuracy))
+            .collect()
+    };
+    assert_eq!(strip(&resumed), strip(&straight));
+    assert_eq!(
+        resumed
+            .training
+            .history
+            .iter()
+            .map(|e| e.lr)
+            .collect::<Vec<_>>(),
+        [3.0, 3.0, 1.0, 1.0, 0.3]
+    );
+}
+
+#[test]
+fn a_non_finite_loss_stops_training_and_keeps_the_last_good_weights() {
+    let data = mnist();
+    let (train_set, test_set) = (data.train.take(200), data.test.take(100));
+    let mut model = Model::new(&config(&[784, 16, 10], "3", 4)).unwrap();
+    run(&mut model, &train_set, &test_set, 1, 1);
+    // Damage one weight: every image now produces a NaN loss.
+    model.network.layers_mut()[1].weight[0] = f32::INFINITY;
+    let before = model.clone();
+    let mut epochs_ended = 0;
+    let err = train(&mut model, &train_set, &test_set, 2, 1, |event| {
+        if let Event::EpochEnd { .. } = event {
+            epochs_ended += 1;
+        }
+        Ok(())
+    })
+    .unwrap_err();
+    assert!(matches!(err, Error::Diverged { epoch: 2, .. }), "{err}");
+    assert!(err.to_string().contains("smaller learning rate"), "{err}");
+    assert_eq!(epochs_ended, 0);
+    assert_eq!(
+        model, before,
+        "the model must be as it was before the failed epoch"
+    );
+}
+
+#[test]
+fn data_that_does_not_fit_the_network_is_refused_before_training() {
+    let data = mnist();
+    let mut model = Model::new(&config(&[100, 10], "3", 1)).unwrap();
+    let err = train(
+        &mut model,
+        &data.train.take(10),
+        &data.test.take(10),
+        1,
+        1,
+        |_| Ok(()),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("784 pixels, but the network takes 100 inputs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn schedules_survive_the_model_file() {
+    let schedule: Schedule = "0.5x2,0.05".parse().unwrap();
+    let mut model = Model::new(&TrainConfig {
+        layers: vec![784, 10],
+        schedule: schedule.clone(),
+        ..TrainConfig::default()
+    })
+    .unwrap();
+    model.training.batch_size = 17;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.safetensors");
+    model_file::save(&model, &path).unwrap();
+    let loaded = model_file::load(&path).unwrap();
+    assert_eq!(loaded.training.schedule, schedule);
+    assert_eq!(loaded.training.batch_size, 17);
+}
