@@ -1,0 +1,65 @@
+//! The documentation points at the code: every `[`name`](../src/file.rs#L12)` link in
+//! `docs/how-it-works.md` lands on a line that mentions `name`, and every file the README links
+//! to exists. Moving code without updating the docs fails here.
+
+use std::path::Path;
+
+fn links(text: &str) -> Vec<(String, String)> {
+    // [`label`](target)
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("[`") {
+        rest = &rest[start + 2..];
+        let Some(end) = rest.find("`](") else { break };
+        let label = rest[..end].to_string();
+        let after = &rest[end + 3..];
+        let Some(close) = after.find(')') else { break };
+        found.push((label, after[..close].to_string()));
+        rest = &after[close..];
+    }
+    found
+}
+
+#[test]
+fn how_it_works_links_land_on_the_code_they_name() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/how-it-works.md")).unwrap();
+    let mut checked = 0;
+    for (label, target) in links(&doc) {
+        let Some((file, line)) = target.split_once("#L") else {
+            continue;
+        };
+        let path = root.join("docs").join(file);
+        let source = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{label}: cannot read {}: {e}", path.display()));
+        let line: usize = line.parse().unwrap();
+        if label.ends_with(".rs") {
+            // A link to a whole file: it exists, that is all.
+            continue;
+        }
+        let text = source.lines().nth(line - 1).unwrap_or("");
+        let name = label.rsplit("::").next().unwrap();
+        assert!(
+            text.contains(name),
+            "docs/how-it-works.md links `{label}` to {file} line {line}, which reads: {text:?}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} code links found");
+}
+
+#[test]
+fn readme_links_point_at_files_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for (label, target) in links(&readme) {
+        if target.starts_with("http") {
+            continue;
+        }
+        let file = target.split('#').next().unwrap();
+        assert!(
+            root.join(file).exists(),
+            "README links `{label}` to missing {file}"
+        );
+    }
+}
