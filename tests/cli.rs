@@ -441,3 +441,47 @@ fn help_names_the_default_model_path() {
         .success()
         .stdout(predicate::str::contains("models/ziffer.safetensors"));
 }
+
+#[test]
+fn a_diverging_run_stops_with_a_message_and_leaves_the_saved_model_alone() {
+    // Weights of ±3e38 are finite, so the file loads, but their products overflow to +inf and
+    // -inf whose sum is NaN: the first batch's loss is NaN.
+    let data = small_mnist(100, 20);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.safetensors");
+    let mut model = ziffer::model::Model::new(&ziffer::train::TrainConfig {
+        layers: vec![784, 8, 10],
+        ..Default::default()
+    })
+    .unwrap();
+    for (i, w) in model.network.layers_mut()[0].weight.iter_mut().enumerate() {
+        *w = if i % 2 == 0 { 3e38 } else { -3e38 };
+    }
+    ziffer::model_file::save(&model, &path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    fails_with(
+        &[
+            "train",
+            "--resume",
+            path_str(&path),
+            "--epochs",
+            "1",
+            "--data",
+            path_str(data.path()),
+        ],
+        "training diverged in epoch 1 at batch 1: the loss became NaN; try a smaller learning rate",
+    );
+    fails_with(
+        &[
+            "train",
+            "--resume",
+            path_str(&path),
+            "--epochs",
+            "1",
+            "--data",
+            path_str(data.path()),
+        ],
+        "was left as it was",
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
