@@ -95,7 +95,9 @@ pub fn to_safetensors(model: &Model) -> Result<Vec<u8>> {
 
 /// Saves `model` to `path`, atomically: the bytes go to a temporary file in the same folder,
 /// which is flushed to disk and then renamed over `path`. A crash or a full disk during the save
-/// leaves any previous file at `path` as it was. Creates missing parent folders.
+/// leaves any previous file at `path` as it was (and, if the process was killed, a stray
+/// `.ziffer-save-*` file beside it, which can be deleted). Creates missing parent folders. The
+/// file gets the permissions of the file it replaces, or `rw-r--r--` for a new one.
 pub fn save(model: &Model, path: &Path) -> Result<()> {
     let bytes = to_safetensors(model)?;
     let dir = match path.parent() {
@@ -103,8 +105,14 @@ pub fn save(model: &Model, path: &Path) -> Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating the folder", e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ziffer-save-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".ziffer-save-");
+    let permissions = match std::fs::metadata(path) {
+        Ok(old) if old.is_file() => old.permissions(),
+        _ => new_file_permissions(),
+    };
+    builder.permissions(permissions);
+    let mut tmp = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, "creating a temporary file", e))?;
     tmp.write_all(&bytes)
@@ -112,7 +120,27 @@ pub fn save(model: &Model, path: &Path) -> Result<()> {
         .map_err(|e| Error::io(tmp.path(), "writing the model", e))?;
     tmp.persist(path)
         .map_err(|e| Error::io(path, "replacing the model file", e.error))?;
+    // Make the rename itself durable. Folders cannot be opened for this on every platform, and
+    // the model is already complete under its name, so a failure here is not an error.
+    if let Ok(folder) = std::fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
     Ok(())
+}
+
+#[cfg(unix)]
+fn new_file_permissions() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o644)
+}
+
+#[cfg(not(unix))]
+fn new_file_permissions() -> std::fs::Permissions {
+    // Elsewhere a fresh temporary file's permissions are already the usual ones.
+    tempfile::tempfile()
+        .and_then(|f| f.metadata())
+        .map(|m| m.permissions())
+        .expect("a temporary file can be created")
 }
 
 /// Loads a model saved by [`save`], checking the format, the metadata, every tensor's dtype and
@@ -155,7 +183,7 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
         )));
     }
     let version = get("format_version")?;
-    if version.parse::<u32>().ok() != Some(FORMAT_VERSION) {
+    if *version != FORMAT_VERSION.to_string() {
         return Err(bad(format!(
             "format version '{version}' is not one this ziffer reads ({FORMAT_VERSION}); \
              use the ziffer version that wrote it"
@@ -188,12 +216,19 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
         return Err(bad("metadata 'training' has batch size 0".to_string()));
     }
 
-    let expected_tensors = 2 * (sizes.len() - 1);
-    if tensors.len() != expected_tensors {
+    let expected: Vec<String> = (0..sizes.len() - 1)
+        .flat_map(|l| [weight_name(l), bias_name(l)])
+        .collect();
+    let mut names = tensors.names();
+    names.sort(); // the header is a map: sort, so that the message does not vary
+    if let Some(extra) = names
+        .iter()
+        .find(|name| !expected.iter().any(|e| e == *name))
+    {
         return Err(bad(format!(
-            "{} tensors for {} layers, expected {expected_tensors} (a weight and a bias per layer)",
-            tensors.len(),
-            sizes.len() - 1
+            "unexpected tensor '{extra}': the metadata's layers {} need exactly {}",
+            meta["layers"],
+            expected.join(", ")
         )));
     }
     let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
