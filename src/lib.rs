@@ -1,7 +1,7 @@
 //! ziffer: a neural network written from scratch that learns to read handwritten digits.
 //!
 //! The maths is ours, written out by hand and each formula in one named function; matrix
-//! products go through the `matrixmultiply` GEMM crate. A tour of the modules, in the order a
+//! products go through the `faer` crate's GEMM. A tour of the modules, in the order a
 //! batch meets them:
 //!
 //! | module | what it holds |
@@ -49,6 +49,7 @@
 //! ```
 
 pub mod activation;
+pub mod bench;
 pub mod data;
 pub mod error;
 pub mod layer;

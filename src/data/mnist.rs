@@ -41,7 +41,7 @@ pub fn load_dir(dir: &Path) -> Result<TrainTest> {
     // Labels first in each pair: they are small, so a swapped or damaged file fails fast.
     let load_pair = |images: &Path, labels: &Path| -> Result<Dataset> {
         let label_values = idx::parse_labels(labels, &read_verified(labels, sums.as_ref())?)?;
-        let image_values = idx::parse_images(images, &read_verified(images, sums.as_ref())?)?;
+        let image_values = idx::parse_images(images, read_verified(images, sums.as_ref())?)?;
         idx::pair(images, image_values, labels, label_values)
     };
     Ok(TrainTest {
@@ -100,8 +100,7 @@ pub fn load_file(path: &Path) -> Result<Dataset> {
     if !bytes.starts_with(&[0, 0]) {
         return csv::parse(path, &bytes);
     }
-    let images = idx::parse_images(path, &bytes)?;
-    drop(bytes);
+    let images = idx::parse_images(path, bytes)?;
     let candidates = labels_candidates(path).ok_or_else(|| Error::DataNotFound {
         message: format!(
             "{}: holds IDX images, but its name does not contain `images-idx3`, so its labels file \

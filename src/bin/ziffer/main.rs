@@ -25,5 +25,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Train(args) => commands::train::run(args),
         cli::Command::Eval(args) => commands::eval::run(args),
         cli::Command::Info(args) => commands::info::run(args),
+        cli::Command::Bench(args) => commands::bench::run(args),
     }
 }

@@ -1,5 +1,6 @@
 //! One file per subcommand: arguments in, library calls, output out.
 
+pub mod bench;
 pub mod eval;
 pub mod info;
 pub mod train;

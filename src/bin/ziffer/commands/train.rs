@@ -134,12 +134,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
             "test_accuracy": accuracy,
             "seconds": seconds,
             "threads": threads,
+            "peak_resident_bytes": ziffer::bench::peak_resident_bytes(),
             "epochs": model.training.history.iter().map(epoch_json).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
     }
+    let memory = match ziffer::bench::peak_resident_bytes() {
+        Some(bytes) => format!(", peak memory {:.0} MB", bytes as f64 / 1e6),
+        None => String::new(),
+    };
     say(&format!(
-        "saved {}: test accuracy {:.2}% after {} epochs; {seconds:.1} s in all",
+        "saved {}: test accuracy {:.2}% after {} epochs; {seconds:.1} s in all{memory}",
         out.display(),
         100.0 * accuracy,
         model.epochs_trained()

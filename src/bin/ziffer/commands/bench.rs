@@ -1,0 +1,149 @@
+//! `ziffer bench`: how fast training and inference run here, against this machine's GEMM peak.
+
+use crate::cli::BenchArgs;
+use crate::output::{sizes, thousands};
+use anyhow::{Result, bail};
+use ziffer::bench::{
+    gemm_peak_gflops, inference_flops, machine_description, median, peak_resident_bytes,
+    time_inference, time_training, training_flops,
+};
+use ziffer::model::Model;
+use ziffer::train::TrainConfig;
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    if args.epochs == 0 || args.repeats == 0 {
+        bail!("--epochs and --repeats must be at least 1");
+    }
+    if args.threads.contains(&0) || args.batch_size.contains(&0) {
+        bail!("--threads and --batch-size must be at least 1");
+    }
+    let data = args.data.load()?;
+    let layers = args.layers.clone().unwrap_or(TrainConfig::default().layers);
+    let epoch_flops = training_flops(&layers, data.train.len());
+
+    let mut training = Vec::new();
+    for &batch_size in &args.batch_size {
+        for &threads in &args.threads {
+            let config = TrainConfig {
+                layers: layers.clone(),
+                batch_size,
+                ..TrainConfig::default()
+            };
+            let seconds = time_training(&config, &data.train, &data.test, args.epochs, threads)?;
+            training.push((batch_size, threads, seconds));
+        }
+    }
+
+    let mut inference = Vec::new();
+    if !args.skip_inference {
+        let model = Model::new(&TrainConfig {
+            layers: layers.clone(),
+            ..TrainConfig::default()
+        })?;
+        for &threads in &args.threads {
+            let seconds = time_inference(&model, &data.test, args.repeats, threads)?;
+            inference.push((threads, seconds));
+        }
+    }
+    let peak_memory = peak_resident_bytes();
+
+    let mut peaks = Vec::new();
+    if !args.skip_peak {
+        for &threads in &args.threads {
+            peaks.push((threads, gemm_peak_gflops(args.peak_size, 3, threads)?));
+        }
+    }
+    let peak_for = |threads: usize| peaks.iter().find(|p| p.0 == threads).map(|p| p.1);
+
+    if args.json {
+        let json = serde_json::json!({
+            "machine": machine_description(),
+            "gemm": "faer",
+            "layers": layers,
+            "train_images": data.train.len(),
+            "gflop_per_epoch": epoch_flops / 1e9,
+            "gemm_peak_gflops": peaks.iter().map(|(t, g)| serde_json::json!({"threads": t, "gflops": g})).collect::<Vec<_>>(),
+            "training": training.iter().map(|(b, t, s)| {
+                let m = median(s);
+                serde_json::json!({
+                    "batch_size": b,
+                    "threads": t,
+                    "seconds_per_epoch": s,
+                    "median_seconds_per_epoch": m,
+                    "gflops": epoch_flops / m / 1e9,
+                    "fraction_of_peak": peak_for(*t).map(|p| epoch_flops / m / 1e9 / p),
+                })
+            }).collect::<Vec<_>>(),
+            "inference": inference.iter().map(|(t, s)| serde_json::json!({
+                "threads": t,
+                "images": data.test.len(),
+                "median_seconds": median(s),
+                "images_per_second": data.test.len() as f64 / median(s),
+            })).collect::<Vec<_>>(),
+            "peak_resident_bytes": peak_memory,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+
+    println!("machine: {}", machine_description());
+    if !peaks.is_empty() {
+        let list: Vec<String> = peaks
+            .iter()
+            .map(|(t, g)| format!("{g:.1} GFLOP/s on {t} thread{}", plural(*t)))
+            .collect();
+        println!(
+            "GEMM peak ({n}x{n}x{n} through faer, best of 3): {}",
+            list.join(", "),
+            n = args.peak_size
+        );
+    }
+    println!(
+        "\ntraining {} on {} images: {:.2} GFLOP per epoch; median of {} epochs",
+        sizes(&layers),
+        thousands(data.train.len()),
+        epoch_flops / 1e9,
+        args.epochs
+    );
+    println!("batch  threads  s/epoch  GFLOP/s  of peak  limit s/epoch");
+    for (batch_size, threads, seconds) in &training {
+        let m = median(seconds);
+        let gflops = epoch_flops / m / 1e9;
+        let (fraction, limit) = match peak_for(*threads) {
+            Some(p) => (
+                format!("{:>6.0}%", 100.0 * gflops / p),
+                format!("{:>13.3}", epoch_flops / p / 1e9),
+            ),
+            None => (format!("{:>7}", "-"), format!("{:>13}", "-")),
+        };
+        println!("{batch_size:>5}  {threads:>7}  {m:>7.3}  {gflops:>7.1}  {fraction}  {limit}");
+    }
+    if !inference.is_empty() {
+        println!(
+            "\ninference over {} test images ({:.2} GFLOP); median of {} passes",
+            thousands(data.test.len()),
+            inference_flops(&layers, data.test.len()) / 1e9,
+            args.repeats
+        );
+        println!("threads  milliseconds  images/s");
+        for (threads, seconds) in &inference {
+            let m = median(seconds);
+            println!(
+                "{threads:>7}  {:>12.2}  {:>8}",
+                1e3 * m,
+                thousands((data.test.len() as f64 / m) as usize)
+            );
+        }
+    }
+    if let Some(bytes) = peak_memory {
+        println!(
+            "\npeak resident memory (data, models, buffers): {:.1} MB",
+            bytes as f64 / 1e6
+        );
+    }
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
