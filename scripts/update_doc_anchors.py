@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "how-it-works.md"
-LINK = re.compile(r"\[`([^`]+)`\]\((\.\./src/[^)#]+)#L(\d+)\)")
+LINK = re.compile(r"\[`([^`]+)`\]\((\.\./(?:src|tests|examples)/[^)#]+)#L(\d+)\)")
 
 
 def definition_line(path: Path, name: str, hint: int) -> int | None:

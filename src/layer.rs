@@ -7,13 +7,18 @@
 //! - `I`: inputs of the layer (784 for the first MNIST layer), `O`: outputs (neurons),
 //! - `N`: images in the batch (the textbook's `m`).
 //!
-//! `W` is `(O, I)` row-major: row `o` holds the weights into neuron `o`. Batch matrices (`A_prev`,
-//! `Z`, `dZ`, `dA_prev`) are `(features, N)` with one column per image, stored column after
-//! column, so that one image's values are contiguous in memory.
+//! `W` is `(O, I)` row-major: row `o` holds the weights into neuron `o`. Batch matrices (`Z`,
+//! `A`, `dZ`, `dA`) are `(features, N)`, one column per image as in the textbook, and stored row
+//! after row: one neuron's values for the whole batch are contiguous. So the neurons can be cut
+//! into blocks of rows, `W[rows]`, `Z[rows]`, `dW[rows]`, each a contiguous piece of memory that
+//! one thread computes (see [`crate::team`]); the functions below take such a block, and the whole
+//! layer is the block `0..O`. The input batch `A[0] = X` may be stored either way: the matrix
+//! views ([`MatRef`]) carry their strides.
 
 use crate::matrix::{MatMut, MatRef, gemm};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
+use std::ops::Range;
 
 /// One fully connected layer: `O` neurons, each looking at all `I` inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,83 +76,96 @@ impl Dense {
         self.weight.len() + self.bias.len()
     }
 
-    /// `W` as a matrix view.
-    pub fn w(&self) -> MatRef<'_> {
-        MatRef::row_major(&self.weight, self.outputs, self.inputs)
+    /// `W[rows]`, the weights into the neurons `rows`, as a matrix view.
+    pub fn w_rows(&self, rows: Range<usize>) -> MatRef<'_> {
+        let i = self.inputs;
+        MatRef::row_major(&self.weight[rows.start * i..rows.end * i], rows.len(), i)
     }
 
-    /// Forward: `Z = W·A_prev + B`, for a batch of `N` images.
+    /// Forward for the neurons `rows` (`0..O` for the whole layer), for a batch of `N` images:
+    /// `Z[rows] = W[rows]·A_prev + B[rows]`.
     ///
-    /// `a_prev` is `(I, N)`; `z` receives `(O, N)`, one column per image. `B` is added to every
-    /// column.
-    pub fn forward(&self, a_prev: MatRef, z: &mut [f32]) {
+    /// `a_prev` is `(I, N)`; `z` receives the `(rows.len(), N)` block of `Z`, row-major. `B` is
+    /// added to every column.
+    pub fn forward(&self, a_prev: MatRef, rows: Range<usize>, z: &mut [f32]) {
         let n = a_prev.cols();
         debug_assert_eq!(a_prev.rows(), self.inputs);
-        let z = &mut z[..self.outputs * n];
-        // Z = W·A_prev
+        let z = &mut z[..rows.len() * n];
+        // Z[rows] = W[rows]·A_prev
         gemm(
             1.0,
-            self.w(),
+            self.w_rows(rows.clone()),
             a_prev,
             0.0,
-            MatMut::col_major(z, self.outputs, n),
+            MatMut::row_major(z, rows.len(), n),
         );
-        // + B, broadcast over the N columns
-        for column in z.chunks_exact_mut(self.outputs) {
-            for (zo, &bo) in column.iter_mut().zip(&self.bias) {
-                *zo += bo;
+        // + B[rows], broadcast over the N columns
+        for (z_row, &b) in z.chunks_exact_mut(n).zip(&self.bias[rows]) {
+            for z in z_row {
+                *z += b;
             }
         }
     }
 
-    /// Backward, given `dZ = ∂L/∂Z` for the batch (computed from `dA` by the activation):
+    /// Backward for the parameters of the neurons `rows`, given their block of `dZ = ∂L/∂Z`
+    /// (computed from `dA` by the activation).
     ///
     /// In the forward pass this was `Z = W·A_prev + B`, so now we have, with `m = N`:
     /// - `dW = (1/m)·dZ·A_prevᵀ`: each weight's gradient is its input times its neuron's error,
     ///   averaged over the batch;
-    /// - `dB = (1/m)·Σₙ dZ[:, n]`: the bias is added to every image, so its gradient sums them;
-    /// - `dA_prev = Wᵀ·dZ`: the error sent back to the previous layer (`None` for the first layer,
-    ///   whose input is the image and needs no gradient).
+    /// - `dB = (1/m)·Σₙ dZ[:, n]`: the bias is added to every image, so its gradient sums them.
     ///
-    /// `a_prev` is `(I, N)`, `dz` is `(O, N)`, `da_prev` receives `(I, N)`. Overwrites `grads`.
-    pub fn backward(
+    /// `a_prev` is `(I, N)`, `dz` the `(rows.len(), N)` block, `dw` and `db` receive the rows
+    /// `rows` of `dW` (`(rows.len(), I)`) and `dB`. Overwrites them.
+    pub fn backward_params(
         &self,
         a_prev: MatRef,
         dz: &[f32],
-        grads: &mut DenseGrads,
-        da_prev: Option<&mut [f32]>,
+        rows: Range<usize>,
+        dw: &mut [f32],
+        db: &mut [f32],
     ) {
         let n = a_prev.cols();
         let m = n as f32;
-        let dz_mat = MatRef::col_major(&dz[..self.outputs * n], self.outputs, n);
-        // dW = (1/m)·dZ·A_prevᵀ
+        let dz = &dz[..rows.len() * n];
+        // dW[rows] = (1/m)·dZ[rows]·A_prevᵀ
         gemm(
             1.0 / m,
-            dz_mat,
+            MatRef::row_major(dz, rows.len(), n),
             a_prev.t(),
             0.0,
-            MatMut::row_major(&mut grads.dweight, self.outputs, self.inputs),
+            MatMut::row_major(&mut dw[..rows.len() * self.inputs], rows.len(), self.inputs),
         );
-        // dB = (1/m)·Σₙ dZ[:, n]
-        grads.dbias.fill(0.0);
-        for column in dz[..self.outputs * n].chunks_exact(self.outputs) {
-            for (db, &d) in grads.dbias.iter_mut().zip(column) {
-                *db += d;
-            }
+        // dB[rows] = (1/m)·Σₙ dZ[rows, n]
+        for (db, dz_row) in db.iter_mut().zip(dz.chunks_exact(n)) {
+            *db = dz_row.iter().sum::<f32>() / m;
         }
-        for db in &mut grads.dbias {
-            *db /= m;
-        }
-        // dA_prev = Wᵀ·dZ
-        if let Some(da_prev) = da_prev {
-            gemm(
-                1.0,
-                self.w().t(),
-                dz_mat,
-                0.0,
-                MatMut::col_major(&mut da_prev[..self.inputs * n], self.inputs, n),
-            );
-        }
+    }
+
+    /// Backward to the previous layer, for its neurons `inputs` (`0..I` for all):
+    /// `dA_prev[inputs] = W[:, inputs]ᵀ·dZ`, the error sent back through the weights.
+    ///
+    /// `dz` is the whole `(O, N)` matrix (every neuron of this layer reaches every input);
+    /// `da_prev` receives the `(inputs.len(), N)` block, row-major. Not needed for the first
+    /// layer, whose input is the image.
+    pub fn backward_input(&self, dz: MatRef, inputs: Range<usize>, da_prev: &mut [f32]) {
+        let n = dz.cols();
+        debug_assert_eq!(dz.rows(), self.outputs);
+        // W[:, inputs]ᵀ: row j of it is column inputs.start + j of W.
+        let w_t = MatRef::strided(
+            &self.weight[inputs.start..],
+            inputs.len(),
+            self.outputs,
+            1,
+            self.inputs,
+        );
+        gemm(
+            1.0,
+            w_t,
+            dz,
+            0.0,
+            MatMut::row_major(&mut da_prev[..inputs.len() * n], inputs.len(), n),
+        );
     }
 }
 
@@ -171,28 +189,37 @@ mod tests {
         // Two images: (1, 0) and (0, 1), one column each.
         let a_prev = [1.0, 0.0, 0.0, 1.0];
         let mut z = [0.0; 6];
-        layer.forward(MatRef::col_major(&a_prev, 2, 2), &mut z);
-        assert_eq!(z, [1.5, 2.5, 6.0, 2.5, 3.5, 7.0]);
+        layer.forward(MatRef::col_major(&a_prev, 2, 2), 0..3, &mut z);
+        // Row o of Z: neuron o for image 0, then for image 1.
+        assert_eq!(z, [1.5, 2.5, 2.5, 3.5, 6.0, 7.0]);
+        // The block of neurons 1..3 alone gives the same rows.
+        let mut block = [0.0; 4];
+        layer.forward(MatRef::col_major(&a_prev, 2, 2), 1..3, &mut block);
+        assert_eq!(block, z[2..]);
     }
 
     #[test]
     fn backward_averages_over_the_batch() {
         let layer = tiny();
         let a_prev = [1.0, 0.0, 0.0, 1.0];
+        let a_prev = MatRef::col_major(&a_prev, 2, 2);
+        // dZ, row-major (3 neurons x 2 images): neuron 0 errs by 1 on image 0, neuron 2 by 2 on
+        // image 1.
         let dz = [1.0, 0.0, 0.0, 0.0, 0.0, 2.0];
         let mut grads = DenseGrads::zeros_like(&layer);
-        let mut da_prev = [0.0; 4];
-        layer.backward(
-            MatRef::col_major(&a_prev, 2, 2),
-            &dz,
-            &mut grads,
-            Some(&mut da_prev),
-        );
+        layer.backward_params(a_prev, &dz, 0..3, &mut grads.dweight, &mut grads.dbias);
         // dW = ½·dZ·A_prevᵀ: neuron 0 saw input 0 with error 1; neuron 2 input 1 with error 2.
         assert_eq!(grads.dweight, [0.5, 0.0, 0.0, 0.0, 0.0, 1.0]);
         assert_eq!(grads.dbias, [0.5, 0.0, 1.0]);
-        // dA_prev = Wᵀ·dZ: image 0 gets row 0 of W, image 1 gets 2 × row 2.
-        assert_eq!(da_prev, [1.0, 2.0, 10.0, 12.0]);
+        // dA_prev = Wᵀ·dZ, row-major (2 inputs x 2 images): image 0 gets row 0 of W (1, 2),
+        // image 1 gets 2 × row 2 of W (10, 12).
+        let mut da_prev = [0.0; 4];
+        layer.backward_input(MatRef::row_major(&dz, 3, 2), 0..2, &mut da_prev);
+        assert_eq!(da_prev, [1.0, 10.0, 2.0, 12.0]);
+        // Input 1 alone.
+        let mut block = [0.0; 2];
+        layer.backward_input(MatRef::row_major(&dz, 3, 2), 1..2, &mut block);
+        assert_eq!(block, [2.0, 12.0]);
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub mod model;
 pub mod model_file;
 pub mod network;
 pub mod optimizer;
+pub mod team;
 pub mod train;
 
 pub use error::{Error, Result};

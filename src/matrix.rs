@@ -14,10 +14,8 @@
 //! transpose ([`MatRef::t`]) without copying, and a batch stored as "one image after another" is
 //! read as the textbook's matrix with one column per image ([`MatRef::col_major`]).
 //!
-//! Threads: [`gemm`] splits its output into as many row (or column) blocks as the current rayon
-//! pool has threads, each block computed by one thread. Each output element is computed by the
-//! same code whatever the split, and the split depends only on the thread count, so results are
-//! reproducible for a given number of threads.
+//! Threads: [`gemm`] runs on the calling thread. The layers split their work into blocks of
+//! output rows, one per thread of the [`crate::team::Team`], and call it once per block.
 
 /// A read-only `rows x cols` matrix inside a slice.
 #[derive(Debug, Clone, Copy)]
@@ -163,111 +161,40 @@ fn check_shapes(a: &MatRef, b: &MatRef, c: &MatMut) {
     );
 }
 
-/// Below this many multiply-adds a product runs on one thread: splitting costs more than it saves.
-const PARALLEL_MIN_MULTIPLY_ADDS: usize = 64 * 1024;
-
-/// `C ← α·A·B + β·C`, with `A` `m x k`, `B` `k x n`, `C` `m x n`.
+/// `C ← α·A·B + β·C`, with `A` `m x k`, `B` `k x n`, `C` `m x n`, by faer's matrix product on
+/// the calling thread.
 ///
-/// With `β = 0` the old contents of `C` are ignored (they may even be NaN). Runs on the threads of
-/// the current rayon pool (see the module docs); call it outside any pool for one thread.
+/// With `β = 0` the old contents of `C` are ignored (they may even be NaN). Parallel callers give
+/// each thread its own block of rows of `C` (see [`crate::team`]).
 pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
     check_shapes(&a, &b, &c);
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    if m == 0 || n == 0 {
+    if c.rows == 0 || c.cols == 0 {
         return;
     }
-    let threads = rayon::current_num_threads();
-    let c_ptr = SendPtr(c.data.as_mut_ptr());
-    if threads <= 1 || m * k * n < PARALLEL_MIN_MULTIPLY_ADDS {
-        // SAFETY: the views' constructors checked that every element lies inside its slice.
-        unsafe {
-            gemm_block(
-                alpha,
-                &a,
-                &b,
-                beta,
-                c_ptr,
-                (c.row_stride, c.col_stride),
-                0..m,
-                0..n,
-            )
-        };
-        return;
-    }
-    // Split C into `threads` blocks of rows (of columns when C has too few rows); each block is
-    // written by one thread. Rows win on this network's shapes: measured at batch 32, the 128x784
-    // dW took 33 µs on two threads split by rows and 41 µs split by columns (63 µs on one).
-    let split_cols = m < 8 * threads;
-    let len = if split_cols { n } else { m };
-    let parts = threads.min(len);
-    let c_strides = (c.row_stride, c.col_stride);
-    rayon::scope(|s| {
-        for p in 0..parts {
-            let range = (p * len / parts)..((p + 1) * len / parts);
-            let (a, b) = (&a, &b);
-            s.spawn(move |_| {
-                let (rows, cols) = if split_cols {
-                    (0..m, range)
-                } else {
-                    (range, 0..n)
-                };
-                let c_ptr = c_ptr;
-                // SAFETY: the blocks are disjoint, so no element of C is written by two threads,
-                // and all of them lie inside C's slice (checked by its constructor).
-                unsafe { gemm_block(alpha, a, b, beta, c_ptr, c_strides, rows, cols) };
-            });
-        }
-    });
-}
-
-/// A raw pointer that may cross to another thread: each thread writes its own part of C.
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-// SAFETY: used only to hand disjoint blocks of one output matrix to scoped threads.
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
-/// The block `rows x cols` of `C ← α·A·B + β·C`, by faer's matrix product on one thread.
-///
-/// # Safety
-/// `c` must point to a matrix with strides `(rsc, csc)` that holds every element of the block,
-/// and no other thread may touch that block meanwhile.
-#[allow(clippy::too_many_arguments)]
-unsafe fn gemm_block(
-    alpha: f32,
-    a: &MatRef,
-    b: &MatRef,
-    beta: f32,
-    c: SendPtr,
-    (rsc, csc): (usize, usize),
-    rows: std::ops::Range<usize>,
-    cols: std::ops::Range<usize>,
-) {
-    let k = a.cols;
-    // SAFETY: A's rows and B's columns in range lie inside their slices (checked on
-    // construction); the caller vouches for C.
-    let (a, b, mut c) = unsafe {
+    // SAFETY: the views' constructors checked that every element lies inside its slice, and `c`
+    // borrows its slice mutably.
+    let (a_f, b_f, mut c_f) = unsafe {
         (
             faer::MatRef::<f32>::from_raw_parts(
-                a.data.as_ptr().add(rows.start * a.row_stride),
-                rows.len(),
-                k,
+                a.data.as_ptr(),
+                a.rows,
+                a.cols,
                 a.row_stride as isize,
                 a.col_stride as isize,
             ),
             faer::MatRef::<f32>::from_raw_parts(
-                b.data.as_ptr().add(cols.start * b.col_stride),
-                k,
-                cols.len(),
+                b.data.as_ptr(),
+                b.rows,
+                b.cols,
                 b.row_stride as isize,
                 b.col_stride as isize,
             ),
             faer::MatMut::<f32>::from_raw_parts_mut(
-                c.0.add(rows.start * rsc + cols.start * csc),
-                rows.len(),
-                cols.len(),
-                rsc as isize,
-                csc as isize,
+                c.data.as_mut_ptr(),
+                c.rows,
+                c.cols,
+                c.row_stride as isize,
+                c.col_stride as isize,
             ),
         )
     };
@@ -275,15 +202,15 @@ unsafe fn gemm_block(
         faer::Accum::Replace
     } else {
         if beta != 1.0 {
-            for j in 0..c.ncols() {
-                for i in 0..c.nrows() {
-                    c[(i, j)] *= beta;
+            for j in 0..c_f.ncols() {
+                for i in 0..c_f.nrows() {
+                    c_f[(i, j)] *= beta;
                 }
             }
         }
         faer::Accum::Add
     };
-    faer::linalg::matmul::matmul(c, accum, a, b, alpha, faer::Par::Seq);
+    faer::linalg::matmul::matmul(c_f, accum, a_f, b_f, alpha, faer::Par::Seq);
     clear_upper_vector_state();
 }
 
@@ -333,12 +260,9 @@ mod tests {
     }
 
     /// Compares gemm with gemm_naive for every combination of layouts, on awkward sizes.
-    fn check_against_naive(threads: usize) {
+    #[test]
+    fn gemm_matches_naive_on_every_layout() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
         for &(m, k, n) in &[
             (1, 1, 1),
             (3, 5, 2),
@@ -370,7 +294,7 @@ mod tests {
                         MatMut::row_major(d, m, n)
                     }
                 }
-                pool.install(|| gemm(0.5, a, b, 2.0, view(&mut fast, m, n, tc)));
+                gemm(0.5, a, b, 2.0, view(&mut fast, m, n, tc));
                 gemm_naive(0.5, a, b, 2.0, view(&mut slow, m, n, tc));
                 let worst = fast
                     .iter()
@@ -383,16 +307,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn gemm_matches_naive_on_one_thread() {
-        check_against_naive(1);
-    }
-
-    #[test]
-    fn gemm_matches_naive_on_three_threads() {
-        check_against_naive(3);
     }
 
     #[test]

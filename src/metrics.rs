@@ -7,7 +7,7 @@ use crate::data::batch::fill_inputs;
 use crate::data::{CLASSES, Dataset};
 use crate::error::{Error, Result};
 use crate::matrix::MatRef;
-use crate::network::{Network, argmax};
+use crate::network::{Network, predicted_classes};
 use serde::Serialize;
 
 /// Images per forward pass when evaluating: large enough for efficient matrix products, small
@@ -80,8 +80,11 @@ fn for_each_prediction(
     for chunk in indices.chunks(batch) {
         fill_inputs(data, chunk, &mut x);
         let output = network.forward(MatRef::col_major(&x, p, chunk.len()), &mut ws);
-        for (&i, column) in chunk.iter().zip(output.chunks_exact(network.outputs())) {
-            f(i, argmax(column));
+        for (&i, class) in chunk
+            .iter()
+            .zip(predicted_classes(output, network.outputs()))
+        {
+            f(i, class);
         }
     }
     Ok(())

@@ -7,14 +7,22 @@
 //!
 //! Layers are numbered `l = 1..=L` in the formulas (layer `l` is `layers[l - 1]` in code) and
 //! `A[0]` is the input batch `X`. Shapes: `N` images per batch, `n[l]` neurons in layer `l`
-//! (`n[0]` = pixels per image). Every batch matrix is `(n[l], N)`, one column per image.
+//! (`n[0]` = pixels per image). Every batch matrix is `(n[l], N)`, one column per image; the
+//! layers' own matrices are stored row after row (see [`crate::layer`]), the input `X` as the
+//! caller has it (one image after another, for a batch built from a data set).
+//!
+//! Threads: each layer's work is cut into blocks of neurons, one per thread of the current
+//! [`crate::team::Team`]; every value is computed by the same code whatever the cut, so the
+//! result does not depend on the number of threads.
 
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::layer::{Dense, DenseGrads};
 use crate::loss::{quadratic_loss, quadratic_loss_backward};
 use crate::matrix::MatRef;
+use crate::team::{self, row_blocks};
 use rand::Rng;
+use smallvec::SmallVec;
 
 /// The original network: 784 pixels in, two hidden layers of 128 and 64, 10 digits out.
 pub const ORIGINAL_SIZES: [usize; 4] = [784, 128, 64, 10];
@@ -153,7 +161,8 @@ impl Network {
     /// Forward pass for a batch `x` of `(n[0], N)`: for `l = 1..=L`,
     /// `Z[l] = W[l]·A[l−1] + B[l]` then `A[l] = σ(Z[l])`, with `A[0] = X`.
     ///
-    /// Returns the output `A[L]`, `(n[L], N)`; every `A[l]` stays in the workspace for backward.
+    /// Returns the output `A[L]`, `(n[L], N)` row-major; every `A[l]` stays in the workspace for
+    /// backward.
     pub fn forward<'w>(&self, x: MatRef, ws: &'w mut Workspace) -> &'w [f32] {
         let n = x.cols();
         debug_assert_eq!(x.rows(), self.inputs());
@@ -162,26 +171,35 @@ impl Network {
             "batch of {n} in a workspace for {}",
             ws.capacity
         );
-        for (l, layer) in self.layers.iter().enumerate() {
-            let (before, current) = ws.activations.split_at_mut(l);
-            let a_prev = match l {
-                0 => x,
-                _ => MatRef::col_major(&before[l - 1][..layer.inputs * n], layer.inputs, n),
-            };
-            let z_then_a = &mut current[0][..layer.outputs * n];
-            layer.forward(a_prev, z_then_a);
-            self.activation.forward(z_then_a);
-        }
+        team::current(|team| {
+            for (l, layer) in self.layers.iter().enumerate() {
+                let (before, current) = ws.activations.split_at_mut(l);
+                let a_prev = match l {
+                    0 => x,
+                    _ => ws_matrix(&before[l - 1], layer.inputs, n),
+                };
+                // Z[l] = W[l]·A[l−1] + B[l], then A[l] = σ(Z[l]) in place, a block of neurons
+                // per thread.
+                let ranges = team.row_ranges(layer.outputs, layer.outputs * layer.inputs * n);
+                let blocks = row_blocks(&mut current[0], n, &ranges);
+                let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
+                team.for_each(&mut parts, |(rows, z_then_a)| {
+                    layer.forward(a_prev, rows.clone(), z_then_a);
+                    self.activation.forward(z_then_a);
+                });
+            }
+        });
         &ws.activations[self.layers.len() - 1][..self.outputs() * n]
     }
 
     /// Backward pass (backprop) after [`Network::forward`] on the same `x`, for targets `y`
-    /// `(n[L], N)` (one-hot columns). Overwrites `grads` with `dW[l]`, `dB[l]` of the loss
-    /// `L = (1/N) Σ ½‖A[L] − Y‖²`:
+    /// `(n[L], N)` row-major (one-hot columns). Overwrites `grads` with `dW[l]`, `dB[l]` of the
+    /// loss `L = (1/N) Σ ½‖A[L] − Y‖²`:
     ///
     /// - `dA[L] = A[L] − Y` (the loss's gradient, [`quadratic_loss_backward`]);
-    /// - for `l = L..=1`: `dZ[l] = dA[l] ⊙ σ'(Z[l])`, then `dW[l] = (1/N)·dZ[l]·A[l−1]ᵀ`,
-    ///   `dB[l] = (1/N)·Σ dZ[l]` and `dA[l−1] = W[l]ᵀ·dZ[l]` ([`Dense::backward`]).
+    /// - for `l = L..=1`: `dZ[l] = dA[l] ⊙ σ'(Z[l])`, then `dW[l] = (1/N)·dZ[l]·A[l−1]ᵀ` and
+    ///   `dB[l] = (1/N)·Σ dZ[l]` ([`Dense::backward_params`]), and `dA[l−1] = W[l]ᵀ·dZ[l]`
+    ///   ([`Dense::backward_input`]).
     ///
     /// `dA[0]`, the gradient for the pixels, is never needed and not computed.
     pub fn backward(&self, x: MatRef, y: &[f32], ws: &mut Workspace, grads: &mut Gradients) {
@@ -193,20 +211,45 @@ impl Network {
             &y[..out],
             &mut ws.deltas[last][..out],
         );
-        for l in (0..=last).rev() {
-            let layer = &self.layers[l];
-            let size = layer.outputs * n;
-            // dZ[l] = dA[l] ⊙ σ'(Z[l]), in place
-            self.activation
-                .backward(&ws.activations[l][..size], &mut ws.deltas[l][..size]);
-            let a_prev = match l {
-                0 => x,
-                _ => MatRef::col_major(&ws.activations[l - 1][..layer.inputs * n], layer.inputs, n),
-            };
-            let (before, current) = ws.deltas.split_at_mut(l);
-            let da_prev = before.last_mut().map(|d| &mut d[..layer.inputs * n]);
-            layer.backward(a_prev, &current[0][..size], &mut grads.layers[l], da_prev);
-        }
+        team::current(|team| {
+            for l in (0..=last).rev() {
+                let layer = &self.layers[l];
+                let a_prev = match l {
+                    0 => x,
+                    _ => ws_matrix(&ws.activations[l - 1], layer.inputs, n),
+                };
+                let a = &ws.activations[l];
+                let grads = &mut grads.layers[l];
+                // dZ[l] = dA[l] ⊙ σ'(Z[l]) in place, then dW[l] and dB[l], a block of neurons per
+                // thread.
+                let work = layer.outputs * layer.inputs * n;
+                let ranges = team.row_ranges(layer.outputs, work);
+                let deltas = row_blocks(&mut ws.deltas[l], n, &ranges);
+                let dws = row_blocks(&mut grads.dweight, layer.inputs, &ranges);
+                let dbs = row_blocks(&mut grads.dbias, 1, &ranges);
+                let mut parts: SmallVec<[_; 8]> = (ranges.into_iter().zip(deltas))
+                    .zip(dws.into_iter().zip(dbs))
+                    .collect();
+                team.for_each(&mut parts, |((rows, da_then_dz), (dw, db))| {
+                    let a = &a[rows.start * n..rows.end * n];
+                    self.activation.backward(a, da_then_dz);
+                    layer.backward_params(a_prev, da_then_dz, rows.clone(), dw, db);
+                });
+                drop(parts);
+                if l == 0 {
+                    break;
+                }
+                // dA[l−1] = W[l]ᵀ·dZ[l], a block of the previous layer's neurons per thread.
+                let (before, current) = ws.deltas.split_at_mut(l);
+                let dz = ws_matrix(&current[0], layer.outputs, n);
+                let ranges = team.row_ranges(layer.inputs, work);
+                let blocks = row_blocks(&mut before[l - 1], n, &ranges);
+                let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
+                team.for_each(&mut parts, |(inputs, da_prev)| {
+                    layer.backward_input(dz, inputs.clone(), da_prev);
+                });
+            }
+        });
     }
 
     /// One step's maths for a batch: forward, the loss, backward. Returns the loss
@@ -231,6 +274,26 @@ impl Network {
         let output = self.forward(x, ws);
         quadratic_loss(output, &y[..output.len()], n)
     }
+}
+
+/// The first `rows x n` values of a workspace buffer as a row-major matrix.
+fn ws_matrix(buffer: &[f32], rows: usize, n: usize) -> MatRef<'_> {
+    MatRef::row_major(&buffer[..rows * n], rows, n)
+}
+
+/// The predicted class of each image of a batch output `(C, N)` stored row-major: the row with the
+/// largest value in its column.
+pub fn predicted_classes(output: &[f32], classes: usize) -> impl Iterator<Item = usize> + '_ {
+    let n = output.len() / classes;
+    (0..n).map(move |j| {
+        let mut best = 0;
+        for c in 1..classes {
+            if output[c * n + j] > output[best * n + j] {
+                best = c;
+            }
+        }
+        best
+    })
 }
 
 /// Checks layer sizes such as `[784, 128, 64, 10]`: at least an input and an output size, none 0.
@@ -300,5 +363,12 @@ mod tests {
     #[test]
     fn argmax_picks_the_first_largest() {
         assert_eq!(argmax(&[0.1, 0.7, 0.2, 0.7]), 1);
+    }
+
+    #[test]
+    fn predicted_classes_read_each_column() {
+        // 3 classes x 2 images, row-major: image 0 is class 2, image 1 class 0.
+        let output = [0.1, 0.9, 0.2, 0.05, 0.7, 0.3];
+        assert_eq!(predicted_classes(&output, 3).collect::<Vec<_>>(), [2, 0]);
     }
 }

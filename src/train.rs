@@ -16,7 +16,9 @@ use crate::metrics::{check_fits, evaluate};
 use crate::model::{Model, epoch_rng};
 use crate::network::ORIGINAL_SIZES;
 use crate::optimizer::Sgd;
+use crate::team::{self, Team, row_blocks, with_team};
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Instant;
@@ -253,7 +255,7 @@ pub fn train(
     test_set: &Dataset,
     epochs: usize,
     threads: usize,
-    mut on_event: impl FnMut(Event) -> Result<()> + Send,
+    mut on_event: impl FnMut(Event) -> Result<()>,
 ) -> Result<()> {
     check_fits(&model.network, train_set)?;
     check_fits(&model.network, test_set)?;
@@ -268,16 +270,14 @@ pub fn train(
     })?
 }
 
-/// Runs `f` with `threads` threads available to the matrix products.
-pub fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T> {
+/// Runs `f` with a team of `threads` threads (see [`crate::team`]) sharing the maths.
+pub fn with_threads<T>(threads: usize, f: impl FnOnce() -> T) -> Result<T> {
     if threads == 0 {
         return Err(Error::config("threads", "must be at least 1"));
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
+    let team = Team::new(threads)
         .map_err(|e| Error::config("threads", format!("cannot start {threads} threads: {e}")))?;
-    Ok(pool.install(f))
+    Ok(with_team(&team, f))
 }
 
 /// One epoch: shuffle, then for each mini-batch: forward, loss, backward, update.
@@ -311,7 +311,7 @@ fn train_epoch(
     let start = Instant::now();
     for (b, indices) in order.chunks(batch_size).enumerate() {
         // next batch
-        fill_inputs(train_set, indices, &mut x);
+        fill_inputs_shared(train_set, indices, &mut x);
         fill_targets(train_set, indices, &mut y);
         // forward, loss, backward
         let x_mat = MatRef::col_major(&x, pixels, indices.len());
@@ -325,9 +325,7 @@ fn train_epoch(
             });
         }
         // update
-        for (layer, g) in network.layers_mut().iter_mut().zip(&grads.layers) {
-            sgd.step(layer, g);
-        }
+        sgd.step(network, &grads);
         loss_sum += loss as f64 * indices.len() as f64;
         on_event(Event::Batch {
             images_done: (b * batch_size + indices.len()),
@@ -348,6 +346,19 @@ fn train_epoch(
         record: &record,
         model,
     })
+}
+
+/// [`fill_inputs`], the images split between the threads of the current team.
+fn fill_inputs_shared(data: &Dataset, indices: &[usize], x: &mut [f32]) {
+    let pixels = data.pixels_per_image();
+    team::current(|team| {
+        let ranges = team.row_ranges(indices.len(), indices.len() * pixels);
+        let blocks = row_blocks(x, pixels, &ranges);
+        let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
+        team.for_each(&mut parts, |(images, x)| {
+            fill_inputs(data, &indices[images.clone()], x);
+        });
+    });
 }
 
 #[cfg(test)]

@@ -41,7 +41,8 @@ fn how_it_works_links_land_on_the_code_they_name() {
         let name = label.rsplit("::").next().unwrap();
         assert!(
             text.contains(name),
-            "docs/how-it-works.md links `{label}` to {file} line {line}, which reads: {text:?}"
+            "docs/how-it-works.md links `{label}` to {file} line {line}, which reads: {text:?}; \
+             run `python3 scripts/update_doc_anchors.py` after moving code"
         );
         checked += 1;
     }

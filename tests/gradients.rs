@@ -21,9 +21,10 @@ fn small_problem(seed: u64) -> (Network, Vec<f32>, Vec<f32>, usize) {
     }
     let n = 7;
     let x: Vec<f32> = (0..6 * n).map(|_| rng.random_range(0.0..1.0)).collect();
+    // One-hot columns of the (3, n) target matrix, stored row-major like the network's output.
     let mut y = vec![0.0; 3 * n];
     for col in 0..n {
-        y[col * 3 + rng.random_range(0..3usize)] = 1.0;
+        y[rng.random_range(0..3usize) * n + col] = 1.0;
     }
     (net, x, y, n)
 }
@@ -106,9 +107,7 @@ fn the_loss_falls_on_a_tiny_fixed_batch() {
     let sgd = ziffer::optimizer::Sgd { learning_rate: 3.0 };
     for _ in 0..2000 {
         net.loss_and_gradients(MatRef::col_major(&x, 6, n), &y, &mut ws, &mut grads);
-        for (layer, g) in net.layers_mut().iter_mut().zip(&grads.layers) {
-            sgd.step(layer, g);
-        }
+        sgd.step(&mut net, &grads);
     }
     let after = loss(&net, &x, &y, n);
     assert!(after < before * 0.5, "loss went from {before} to {after}");

@@ -1,8 +1,9 @@
 //! Mini-batches: the one place where pixels become network inputs and labels become targets.
 //!
 //! A batch of `N` images with `P` pixels each is a `(P, N)` matrix with one column per image,
-//! stored column after column (see [`crate::layer`] for the shape conventions); its targets are
-//! a `(C, N)` matrix of one-hot columns.
+//! stored column after column, i.e. image after image as in the data set (see [`crate::layer`]
+//! for the shape conventions); its targets are a `(C, N)` matrix of one-hot columns, stored row
+//! after row like the network's output.
 
 use super::{CLASSES, Dataset};
 use rand::Rng;
@@ -32,13 +33,16 @@ pub fn one_hot(label: u8, column: &mut [f32]) {
     column[label as usize] = 1.0;
 }
 
-/// Writes the one-hot targets of the images `indices` into `y`, one column of `C` per image.
+/// Writes the one-hot targets of the images `indices` into `y`: the `(C, N)` matrix whose column
+/// `n` is `one_hot(label of image n)`, stored row after row like the network's outputs.
 pub fn fill_targets(data: &Dataset, indices: &[usize], y: &mut [f32]) {
-    for (column, &i) in y[..indices.len() * CLASSES]
-        .chunks_exact_mut(CLASSES)
-        .zip(indices)
-    {
-        one_hot(data.label(i), column);
+    let n = indices.len();
+    let mut column = [0.0; CLASSES];
+    for (j, &i) in indices.iter().enumerate() {
+        one_hot(data.label(i), &mut column);
+        for (c, &v) in column.iter().enumerate() {
+            y[c * n + j] = v;
+        }
     }
 }
 
@@ -68,8 +72,9 @@ mod tests {
         assert_eq!(x, [normalise_pixel(51), 0.0, 0.0, 1.0]);
         let mut y = [9.0; 20];
         fill_targets(&data, &[1, 0], &mut y);
-        assert_eq!(y[9], 1.0);
-        assert_eq!(y[11], 1.0);
+        // Row c, column n at c * 2 + n: image 1 (label 9) first, then image 0 (label 1).
+        assert_eq!(y[9 * 2], 1.0);
+        assert_eq!(y[2 + 1], 1.0);
         assert_eq!(y.iter().sum::<f32>(), 2.0);
     }
 
