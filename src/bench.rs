@@ -10,7 +10,9 @@ use crate::error::Result;
 use crate::matrix::{MatMut, MatRef, gemm};
 use crate::metrics::evaluate;
 use crate::model::Model;
+use crate::team::{self, row_blocks};
 use crate::train::{Event, TrainConfig, train, with_threads};
+use smallvec::SmallVec;
 use std::time::Instant;
 
 /// Floating-point operations of one training epoch over `images` images, counting a multiply-add
@@ -91,26 +93,35 @@ pub fn time_inference(
 }
 
 /// GFLOP/s of the best of `repeats` square products of size `n` through [`gemm`] on `threads`
-/// threads: what this machine and GEMM backend can do at best, the yardstick for the epoch.
+/// threads (each computing a block of rows of the result, as the layers do): what this machine
+/// and GEMM backend can do at best, the yardstick for the epoch.
 pub fn gemm_peak_gflops(n: usize, repeats: usize, threads: usize) -> Result<f64> {
     let a: Vec<f32> = (0..n * n).map(|i| (i % 17) as f32 * 0.01).collect();
     let b: Vec<f32> = (0..n * n).map(|i| (i % 13) as f32 * 0.01).collect();
     let mut c = vec![0.0f32; n * n];
     let flops = 2.0 * (n as f64).powi(3);
     with_threads(threads, || {
-        let mut best = f64::INFINITY;
-        for _ in 0..repeats {
-            let start = Instant::now();
-            gemm(
-                1.0,
-                MatRef::row_major(&a, n, n),
-                MatRef::row_major(&b, n, n),
-                0.0,
-                MatMut::row_major(&mut c, n, n),
-            );
-            best = best.min(start.elapsed().as_secs_f64());
-        }
-        flops / best / 1e9
+        team::current(|team| {
+            let mut best = f64::INFINITY;
+            for _ in 0..repeats {
+                let start = Instant::now();
+                let ranges = team.row_ranges(n, n * n * n);
+                let blocks = row_blocks(&mut c, n, &ranges);
+                let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
+                team.for_each(&mut parts, |(rows, c)| {
+                    let a_rows = &a[rows.start * n..rows.end * n];
+                    gemm(
+                        1.0,
+                        MatRef::row_major(a_rows, rows.len(), n),
+                        MatRef::row_major(&b, n, n),
+                        0.0,
+                        MatMut::row_major(c, rows.len(), n),
+                    );
+                });
+                best = best.min(start.elapsed().as_secs_f64());
+            }
+            flops / best / 1e9
+        })
     })
 }
 

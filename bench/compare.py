@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Times ziffer against the same algorithm in NumPy and in PyTorch, alternately, and prints a table.
+
+What it is: the driver. It prepares `bench/.venv` (NumPy, threadpoolctl and, unless `--no-torch`,
+PyTorch, from PyPI), builds ziffer, then for each round runs one training epoch of each
+implementation in turn (ziffer, NumPy, PyTorch) for every thread count, each in a fresh process,
+so that a slow minute of the machine hits all three alike. It prints the medians as a Markdown
+table and writes every measurement to `--out`.
+What it is not: the references themselves (`numpy_mlp.py`, `torch_mlp.py`) or ziffer's own
+benchmark (`ziffer bench`, which this calls). It needs only Python's standard library; NumPy and
+PyTorch live in the virtual environment.
+
+    python3 bench/compare.py                      # 5 rounds, 1 and 2 threads, batch size 32
+    python3 bench/compare.py --no-torch           # NumPy only
+    python3 bench/compare.py --rounds 1 --threads 1
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+VENV = BENCH / ".venv"
+ZIFFER = ROOT / "target" / "release" / "ziffer"
+# OpenBLAS settings that older OpenBLAS builds need on some CPUs but that make NumPy's current
+# OpenBLAS pick a slower kernel: they are removed for the NumPy reference's process only.
+OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+IMPLS = ("ziffer", "numpy", "torch")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of one epoch per implementation (default 5)")
+    parser.add_argument(
+        "--threads", default="1,2", help="thread counts, comma-separated (default 1,2)",
+        type=lambda s: [int(v) for v in s.split(",")],
+    )
+    parser.add_argument("--batch-size", type=int, default=32, help="images per mini-batch (default 32)")
+    parser.add_argument(
+        "--layers", default="784,128,64,10", help="layer sizes, input first (default 784,128,64,10)"
+    )
+    parser.add_argument("--data", type=Path, help="MNIST folder (default: the bundled data/mnist)")
+    parser.add_argument("--no-torch", action="store_true", help="compare with NumPy only (no PyTorch install)")
+    parser.add_argument("--no-build", action="store_true", help="use target/release/ziffer as it is")
+    parser.add_argument(
+        "--out", type=Path, default=BENCH / "results.json", help="where to write the raw results (default bench/results.json)"
+    )
+    args = parser.parse_args()
+    if args.rounds < 1 or args.batch_size < 1 or min(args.threads) < 1:
+        parser.error("--rounds, --batch-size and --threads must be at least 1")
+    return args
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(command, env=None, timeout=900):
+    """Runs `command`, returns its stdout; stops with its stderr if it fails."""
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        output = "\n".join(o.strip() for o in (result.stdout, result.stderr) if o.strip())
+        sys.exit(f"error: `{' '.join(map(str, command))}` failed (exit {result.returncode}):\n{output}")
+    return result.stdout
+
+
+def prepare_venv(with_torch):
+    """Creates `bench/.venv` if needed and installs the requirements, unless the same files were
+    installed before (a stamp with their hash). Returns whether PyTorch is usable."""
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        log(f"creating the virtual environment {VENV.relative_to(ROOT)}")
+        venv.create(VENV, with_pip=True)
+    files = [BENCH / "requirements.txt"] + ([BENCH / "requirements-torch.txt"] if with_torch else [])
+    for f in files:
+        stamp = VENV / f".installed-{f.name}"
+        digest = hashlib.sha256(f.read_bytes()).hexdigest()
+        if stamp.exists() and stamp.read_text() == digest:
+            continue
+        log(f"installing {f.relative_to(ROOT)} into {VENV.relative_to(ROOT)}"
+            + (" (PyTorch's default wheel is about 3 GB to download, 5.4 GB installed)" if "torch" in f.name else ""))
+        start = time.time()
+        result = subprocess.run([python, "-m", "pip", "install", "-q", "-r", f], cwd=ROOT)
+        if result.returncode != 0:
+            if "torch" in f.name:
+                log("warning: PyTorch did not install; comparing with NumPy only (see the pip output above)")
+                return False
+            sys.exit(f"error: cannot install {f.name} into {VENV} (see the pip output above)")
+        log(f"  done in {time.time() - start:.0f} s")
+        stamp.write_text(digest)
+    return with_torch
+
+
+def machine():
+    model = platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "system": platform.platform()}
+
+
+def cpu_counters():
+    """`(busy, total, ours)`: CPU seconds all programs have used and there have been, from
+    /proc/stat, and CPU seconds this script's finished child processes have used."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    tick = os.sysconf("SC_CLK_TCK")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = sum(fields) / tick
+    return total - (fields[3] + fields[4]) / tick, total, children.ru_utime + children.ru_stime
+
+
+def others_share(before, after):
+    """The fraction of all CPU time between two `cpu_counters()` that other programs used (None
+    where /proc/stat cannot be read)."""
+    if before is None or after is None:
+        return None
+    busy, total, ours = (b - a for a, b in zip(before, after))
+    return max(0.0, busy - ours) / max(total, 1e-9)
+
+
+def try_cpu_counters():
+    try:
+        return cpu_counters()
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_busy(seconds=1.0):
+    """The fraction of CPU time that other programs use now, sampled over `seconds`."""
+    before = try_cpu_counters()
+    time.sleep(seconds)
+    return others_share(before, try_cpu_counters())
+
+
+def time_ziffer(args, threads):
+    command = [ZIFFER, "bench", "--batch-size", args.batch_size, "--threads", threads, "--epochs", 1,
+               "--layers", args.layers, "--skip-peak", "--skip-inference", "--json"]
+    if args.data:
+        command += ["--data", args.data]
+    out = json.loads(run([str(c) for c in command]))
+    return {"seconds": out["training"][0]["seconds_per_epoch"][0], "blas": out.get("gemm", "?"),
+            "test_accuracy": None}
+
+
+def time_reference(args, impl, threads):
+    command = [VENV / "bin" / "python", BENCH / f"{impl}_mlp.py", "--epochs", 1, "--batch-size", args.batch_size,
+               "--threads", threads, "--layers", args.layers, "--json"]
+    if args.data:
+        command += ["--data", args.data]
+    env = dict(os.environ)
+    if impl == "numpy":
+        for name in OPENBLAS_OVERRIDES:
+            env.pop(name, None)
+    out = json.loads(run([str(c) for c in command], env=env))
+    return {"seconds": out["seconds_per_epoch"][0], "blas": out["blas"], "test_accuracy": out["test_accuracy"],
+            "version": out["version"], "blas_threads": out.get("blas_threads")}
+
+
+def ziffer_accuracy(args):
+    """ziffer's test accuracy after one epoch at the same rate (not timed: `bench` does not
+    report it), so that the table shows all three learn alike."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [ZIFFER, "train", "--epochs", 1, "--lr", 3, "--batch-size", args.batch_size,
+                   "--layers", args.layers, "--out", Path(tmp) / "model.safetensors", "--json", "--quiet"]
+        if args.data:
+            command += ["--data", args.data]
+        return json.loads(run([str(c) for c in command]))["test_accuracy"]
+
+
+def ratio_text(reference, ziffer):
+    r = reference / ziffer
+    return f"ziffer is {r:.1f}x faster" if r >= 1 else f"ziffer is {1 / r:.1f}x slower"
+
+
+def main():
+    args = parse_args()
+    impls = [i for i in IMPLS if i != "torch" or not args.no_torch]
+    if not prepare_venv(with_torch="torch" in impls):
+        impls = [i for i in impls if i != "torch"]
+    log("checking the references against a naive version (bench/check_references.py)")
+    check = [str(VENV / "bin" / "python"), str(BENCH / "check_references.py")]
+    log(run(check + ([] if "torch" in impls else ["--no-torch"])).rstrip())
+    if not args.no_build:
+        log("building ziffer (cargo build --release)")
+        run(["cargo", "build", "--release", "--quiet"])
+    if not ZIFFER.exists():
+        sys.exit(f"error: {ZIFFER} not found: run `cargo build --release` (or drop --no-build)")
+    busy = cpu_busy()
+    if busy is not None and busy > 0.1:
+        log(f"warning: the CPUs are {100 * busy:.0f}% busy with other programs: timings will be noisy "
+            "(PyTorch's OpenMP threads, which spin while they wait, suffer most)")
+
+    runs = []
+    counters = try_cpu_counters()
+    for r in range(1, args.rounds + 1):
+        for threads in args.threads:
+            line = []
+            for impl in impls:
+                result = time_ziffer(args, threads) if impl == "ziffer" else time_reference(args, impl, threads)
+                runs.append({"round": r, "impl": impl, "threads": threads, "batch_size": args.batch_size, **result})
+                line.append(f"{impl} {result['seconds']:.3f} s")
+            log(f"round {r}/{args.rounds}, {threads} thread(s): " + ", ".join(line))
+    others = others_share(counters, try_cpu_counters())
+    if others is not None and others > 0.05:
+        log(f"warning: other programs used {100 * others:.0f}% of the CPUs while the epochs ran: "
+            "the timings are noisy; run again on a quiet machine")
+    accuracy = {"ziffer": ziffer_accuracy(args)}
+
+    versions = {
+        "ziffer": run([str(ZIFFER), "--version"]).split()[-1],
+        "ziffer_commit": subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
+                                        capture_output=True, text=True).stdout.strip() or None,
+        "python": platform.python_version(),
+    }
+    summary = []
+    for threads in args.threads:
+        for impl in impls:
+            mine = [x for x in runs if x["impl"] == impl and x["threads"] == threads]
+            seconds = [x["seconds"] for x in mine]
+            last = mine[-1]
+            if impl != "ziffer":
+                versions[impl] = last["version"]
+                accuracy[impl] = statistics.median(x["test_accuracy"] for x in mine)
+            summary.append({"impl": impl, "threads": threads, "batch_size": args.batch_size, "blas": last["blas"],
+                            "median_seconds": statistics.median(seconds), "min_seconds": min(seconds),
+                            "runs": len(seconds), "test_accuracy": accuracy[impl]})
+
+    info = machine()
+    sys.stderr.flush()
+    print(f"Machine: {info['cpu']}, {info['cores']} cores ({info['system']})")
+    shown = {k: v for k, v in versions.items() if k != "ziffer_commit"}
+    if versions["ziffer_commit"]:
+        shown["ziffer"] += f" ({versions['ziffer_commit']})"
+    print("Versions: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
+    print(f"Network {args.layers.replace(',', '-')} sigmoid, batch size {args.batch_size}, 60,000 images an epoch; "
+          f"median and minimum of {args.rounds} epoch(s), each in a fresh process, "
+          f"{', '.join(impls)} alternately\n")
+    print("| implementation | BLAS/GEMM | threads | median s/epoch | min s/epoch | ziffer vs this | test accuracy after 1 epoch |")
+    print("| --- | --- | ---: | ---: | ---: | --- | ---: |")
+    for s in summary:
+        base = next(x for x in summary if x["impl"] == "ziffer" and x["threads"] == s["threads"])
+        ratio = "—" if s["impl"] == "ziffer" else ratio_text(s["median_seconds"], base["median_seconds"])
+        acc = f"{100 * s['test_accuracy']:.2f}%" if s["test_accuracy"] is not None else "—"
+        print(f"| {s['impl']} {versions[s['impl']]} | {s['blas']} | {s['threads']} | {s['median_seconds']:.3f} | "
+              f"{s['min_seconds']:.3f} | {ratio} | {acc} |")
+    print("\nziffer's accuracy is from a separate, untimed `ziffer train --epochs 1 --lr 3` (same seed, "
+          "other random numbers than the references).")
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
+        "machine": info, "versions": versions,
+        "cpu_share_of_other_programs": others,
+        "settings": {"rounds": args.rounds, "threads": args.threads, "batch_size": args.batch_size,
+                     "layers": args.layers, "unset_for_numpy": list(OPENBLAS_OVERRIDES)},
+        "summary": summary, "runs": runs,
+    }, indent=2) + "\n")
+    log(f"raw results written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
