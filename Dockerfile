@@ -7,6 +7,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY examples examples
+COPY assets assets
 RUN cargo build --release --locked --bin ziffer
 
 FROM debian:bookworm-slim

@@ -159,6 +159,19 @@ pub enum Error {
         loss: f32,
     },
 
+    // ---- images and plots --------------------------------------------------------------------
+    /// An image file could not be decoded (not an image, truncated, too large, ...).
+    #[error("{}: cannot read the image: {message}", path.display())]
+    Image { path: PathBuf, message: String },
+
+    /// An image holds no ink to read.
+    #[error("{}: no digit found: {message}", path.display())]
+    NoDigit { path: PathBuf, message: String },
+
+    /// A plot could not be drawn or written.
+    #[error("{}: cannot draw the plot: {message}", path.display())]
+    Plot { path: PathBuf, message: String },
+
     // ---- model files -------------------------------------------------------------------------
     /// A model file is not valid safetensors, or does not describe a ziffer network.
     #[error("{}: not a usable ziffer model: {message}", path.display())]

@@ -35,7 +35,7 @@ pub struct Dense {
 
 /// The gradients of the loss with respect to one layer's parameters, same shapes as the layer.
 ///
-/// Convention: [`Dense::backward`] overwrites them; nobody needs to zero them.
+/// Convention: [`Dense::backward_params`] overwrites them; nobody needs to zero them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DenseGrads {
     /// `dW`, `(O, I)` row-major.

@@ -16,6 +16,9 @@
 //! | [`train`] | the epoch loop, the learning-rate schedule, the per-epoch record |
 //! | [`metrics`] | accuracy and the confusion matrix |
 //! | [`model`], [`model_file`] | a network with its training record, saved as safetensors |
+//! | [`preprocess`], [`predict`] | a person's image brought to MNIST's form, and read |
+//! | [`plot`] | pictures of what the library computed: curves, confusion, weights, ... |
+//! | [`team`], [`bench`] | the threads that share a layer's work, and speed measurements |
 //!
 //! The network is explained for a learner, formula by formula, in `docs/how-it-works.md`.
 //!
@@ -60,6 +63,9 @@ pub mod model;
 pub mod model_file;
 pub mod network;
 pub mod optimizer;
+pub mod plot;
+pub mod predict;
+pub mod preprocess;
 pub mod team;
 pub mod train;
 

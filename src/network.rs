@@ -46,6 +46,29 @@ pub struct Workspace {
     deltas: Vec<Vec<f32>>,
 }
 
+impl Workspace {
+    /// `A[l]` as the last [`Network::forward`] over `n` images left it, for `l = 1..=L` as in the
+    /// formulas (`A[0]` is the input, which the caller has): `(n[l], N)` row-major, so value `j`
+    /// of row `o` is neuron `o`'s activation for image `j`. For one image (`n = 1`) it is simply
+    /// the layer's `n[l]` activations, e.g. 128 values for `l = 1` of the original network.
+    ///
+    /// Panics if `l` is 0 or past the last layer, or if `n` is over the workspace's capacity.
+    pub fn activations(&self, l: usize, n: usize) -> &[f32] {
+        assert!(
+            (1..=self.activations.len()).contains(&l),
+            "layer {l} of a network with layers 1..={}",
+            self.activations.len()
+        );
+        assert!(
+            n <= self.capacity,
+            "{n} images in a workspace for {}",
+            self.capacity
+        );
+        let buffer = &self.activations[l - 1];
+        &buffer[..buffer.len() / self.capacity.max(1) * n]
+    }
+}
+
 /// `dW[l]` and `dB[l]` of every layer, overwritten by each [`Network::backward`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gradients {
@@ -358,6 +381,21 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn the_workspace_keeps_every_layers_activations_after_forward() {
+        let net = Network::new_random(
+            &[4, 3, 2],
+            Activation::Sigmoid,
+            &mut ChaCha8Rng::seed_from_u64(0),
+        )
+        .unwrap();
+        let mut ws = net.workspace(5);
+        let x = [0.0, 0.5, 1.0, 0.25];
+        let output = net.forward(MatRef::col_major(&x, 4, 1), &mut ws).to_vec();
+        assert_eq!(ws.activations(1, 1).len(), 3);
+        assert_eq!(ws.activations(2, 1), output);
     }
 
     #[test]

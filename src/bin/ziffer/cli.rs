@@ -26,6 +26,12 @@ pub enum Command {
     Eval(EvalArgs),
     /// Describe a saved network: architecture, parameters, training history
     Info(InfoArgs),
+    /// Read digits from your own images (PNG, JPEG, BMP, GIF, WebP; files or folders)
+    Predict(crate::commands::predict::PredictArgs),
+    /// Show digits of a data set with their labels, as a PNG grid or in the terminal
+    Show(crate::commands::show::ShowArgs),
+    /// Draw plots: learning curves, confusion matrix, mistakes, weights, sigmoid, activations
+    Plot(crate::commands::plot::PlotArgs),
     /// Measure training and inference speed against this machine's matrix-product peak
     Bench(BenchArgs),
 }

@@ -3,4 +3,7 @@
 pub mod bench;
 pub mod eval;
 pub mod info;
+pub mod plot;
+pub mod predict;
+pub mod show;
 pub mod train;

@@ -71,13 +71,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
         ProgressBar::new(0)
     };
     bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix:>5} [{bar:30}] {human_pos}/{human_len} images, {per_sec}, loss {msg}",
-        )
-        .expect("a valid progress template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{prefix:>5} [{bar:25}] {human_pos}/{human_len} images {msg}")
+            .expect("a valid progress template")
+            .progress_chars("=> "),
     );
     let mut saved_epoch = None;
+    let mut progress = Progress::start();
     let result = train(
         &mut model,
         &train_set,
@@ -90,10 +89,16 @@ pub fn run(args: TrainArgs) -> Result<()> {
                     bar.reset();
                     bar.set_length(train_set.len() as u64);
                     bar.set_prefix(epoch.to_string());
+                    bar.set_message("");
+                    progress = Progress::start();
                 }
                 Event::Batch { images_done, loss } => {
-                    bar.set_position(images_done as u64);
-                    bar.set_message(format!("{loss:.4}"));
+                    // A batch takes about 0.1 ms: updating the bar each time would cost as much
+                    // as the training, so it is updated ten times a second.
+                    if let Some(rate) = progress.due(images_done) {
+                        bar.set_position(images_done as u64);
+                        bar.set_message(format!("{}/s, loss {loss:.4}", thousands(rate as usize)));
+                    }
                 }
                 Event::EpochEnd { record, model } => {
                     bar.finish_and_clear();
@@ -124,11 +129,21 @@ pub fn run(args: TrainArgs) -> Result<()> {
         return Err(anyhow::Error::new(err).context(context));
     }
 
+    // The learning curves next to the model: models/ziffer.safetensors -> models/ziffer.curves.png.
+    let curves = out.with_extension("curves.png");
+    ziffer::plot::curves(&model.training.history, &curves).with_context(|| {
+        format!(
+            "the model is saved in {}, but its learning curves could not be drawn",
+            out.display()
+        )
+    })?;
+
     let seconds = start.elapsed().as_secs_f64();
     let accuracy = model.test_accuracy().unwrap_or(0.0);
     if args.json {
         let json = serde_json::json!({
             "model": out,
+            "curves": curves,
             "layers": model.network.sizes(),
             "parameters": model.network.parameter_count(),
             "test_accuracy": accuracy,
@@ -144,12 +159,42 @@ pub fn run(args: TrainArgs) -> Result<()> {
         None => String::new(),
     };
     say(&format!(
-        "saved {}: test accuracy {:.2}% after {} epochs; {seconds:.1} s in all{memory}",
+        "saved {} and its learning curves {}: test accuracy {:.2}% after {} epochs; \
+         {seconds:.1} s in all{memory}",
         out.display(),
+        curves.display(),
         100.0 * accuracy,
         model.epochs_trained()
     ));
     Ok(())
+}
+
+/// When to redraw the progress bar, and the images per second since the epoch began.
+struct Progress {
+    start: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+    fn start() -> Self {
+        let now = Instant::now();
+        Progress {
+            start: now,
+            last: now,
+        }
+    }
+
+    /// The rate, if the bar is due for a redraw.
+    fn due(&mut self, images_done: usize) -> Option<f64> {
+        let now = Instant::now();
+        if now.duration_since(self.last) < Self::EVERY {
+            return None;
+        }
+        self.last = now;
+        Some(images_done as f64 / now.duration_since(self.start).as_secs_f64())
+    }
 }
 
 /// The model to train and where to save it: a new one from the flags, or the resumed one with

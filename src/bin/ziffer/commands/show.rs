@@ -1,0 +1,110 @@
+//! `ziffer show`: digits of a data set with their labels, as a PNG grid or in the terminal.
+
+use crate::data_args::DataArgs;
+use crate::output::thousands;
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use ziffer::plot;
+
+/// Digits drawn when `--count` is not given: a PNG grid of 4 rows, or two rows in the terminal.
+const DEFAULT_COUNT_PNG: usize = 64;
+const DEFAULT_COUNT_TERMINAL: usize = 8;
+/// Where the grid goes when neither `--out` nor `--terminal` is given.
+const DEFAULT_OUT: &str = "digits.png";
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Which set to show (the test set's numbering is the one of `ziffer eval --predictions`)
+    #[arg(long, value_enum, default_value_t = Set::Test)]
+    pub set: Set,
+
+    /// How many digits [default: 64 for the PNG, 8 in the terminal]
+    #[arg(long, short = 'n', value_name = "N")]
+    pub count: Option<usize>,
+
+    /// Index of the first digit (0-based)
+    #[arg(long, value_name = "I", default_value_t = 0)]
+    pub start: usize,
+
+    /// Write the grid as a PNG to FILE [default: digits.png, unless --terminal is given alone]
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Print the digits in the terminal (Unicode half blocks in 256-colour greys; plain
+    /// characters if NO_COLOR is set)
+    #[arg(long)]
+    pub terminal: bool,
+
+    /// Terminal width in characters, for how many digits fit side by side [default: $COLUMNS,
+    /// or 80]
+    #[arg(long, value_name = "N")]
+    pub width: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Set {
+    Train,
+    Test,
+}
+
+pub fn run(args: ShowArgs) -> Result<()> {
+    let data = match args.set {
+        Set::Test => args.data.load_test()?,
+        Set::Train => args.data.load()?.train,
+    };
+    let name = match args.set {
+        Set::Train => "training",
+        Set::Test => "test",
+    };
+    if args.start >= data.len() {
+        bail!(
+            "--start {} is past the last image: the {name} set has {} (0 to {})",
+            args.start,
+            thousands(data.len()),
+            data.len() - 1
+        );
+    }
+    let out = match (&args.out, args.terminal) {
+        (Some(out), _) => Some(out.clone()),
+        (None, false) => Some(PathBuf::from(DEFAULT_OUT)),
+        (None, true) => None,
+    };
+    let default_count = match out {
+        Some(_) => DEFAULT_COUNT_PNG,
+        None => DEFAULT_COUNT_TERMINAL,
+    };
+    let count = args.count.unwrap_or(default_count);
+    if count == 0 {
+        bail!("--count 0 shows nothing; give at least 1");
+    }
+    let range = args.start..(args.start + count).min(data.len());
+
+    if args.terminal {
+        let width = args
+            .width
+            .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+            .unwrap_or(80);
+        // Each digit is as many characters wide as it has pixels, with two spaces between.
+        let per_line = ((width + 2) / (data.cols() + 2)).max(1);
+        let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        print!(
+            "{}",
+            plot::digits_terminal(&data, range.clone(), per_line, colour)
+        );
+    }
+    if let Some(out) = out {
+        let title = format!("{} {name} images with their labels", thousands(range.len()));
+        plot::digits(&data, range.clone(), &title, &out)?;
+        println!(
+            "wrote {}: {name} images {} to {} with their labels",
+            out.display(),
+            range.start,
+            range.end - 1
+        );
+    }
+    Ok(())
+}
