@@ -173,29 +173,14 @@ pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
     }
     // SAFETY: the views' constructors checked that every element lies inside its slice, and `c`
     // borrows its slice mutably.
-    let (a_f, b_f, mut c_f) = unsafe {
-        (
-            faer::MatRef::<f32>::from_raw_parts(
-                a.data.as_ptr(),
-                a.rows,
-                a.cols,
-                a.row_stride as isize,
-                a.col_stride as isize,
-            ),
-            faer::MatRef::<f32>::from_raw_parts(
-                b.data.as_ptr(),
-                b.rows,
-                b.cols,
-                b.row_stride as isize,
-                b.col_stride as isize,
-            ),
-            faer::MatMut::<f32>::from_raw_parts_mut(
-                c.data.as_mut_ptr(),
-                c.rows,
-                c.cols,
-                c.row_stride as isize,
-                c.col_stride as isize,
-            ),
+    let (a_f, b_f) = unsafe { (faer_view(&a), faer_view(&b)) };
+    let mut c_f = unsafe {
+        faer::MatMut::<f32>::from_raw_parts_mut(
+            c.data.as_mut_ptr(),
+            c.rows,
+            c.cols,
+            c.row_stride as isize,
+            c.col_stride as isize,
         )
     };
     let accum = if beta == 0.0 {
@@ -212,6 +197,22 @@ pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
     };
     faer::linalg::matmul::matmul(c_f, accum, a_f, b_f, alpha, faer::Par::Seq);
     clear_upper_vector_state();
+}
+
+/// The same matrix as faer sees it.
+///
+/// # Safety
+/// Every element of `m` must lie inside its slice, as [`MatRef`]'s constructors check.
+unsafe fn faer_view<'a>(m: &MatRef<'a>) -> faer::MatRef<'a, f32> {
+    unsafe {
+        faer::MatRef::<f32>::from_raw_parts(
+            m.data.as_ptr(),
+            m.rows,
+            m.cols,
+            m.row_stride as isize,
+            m.col_stride as isize,
+        )
+    }
 }
 
 /// Clears the upper halves of the AVX registers after faer's AVX-512 kernels return.

@@ -491,8 +491,8 @@ fn write_png(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<()> {
     write_file(path, &png)
 }
 
-/// `1234567` as `1,234,567`.
-fn thousands(n: usize) -> String {
+/// `1234567` as `1,234,567`: counts as people read them, in plots and in the command's output.
+pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -1648,6 +1648,13 @@ fn grey_256(v: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(109386), "109,386");
+        assert_eq!(thousands(100), "100");
+        assert_eq!(thousands(1000000), "1,000,000");
+    }
 
     #[test]
     fn colour_maps_hit_their_end_stops_and_clamp() {

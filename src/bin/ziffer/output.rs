@@ -16,18 +16,7 @@ pub fn print_error(err: &anyhow::Error) {
     }
 }
 
-/// `109386` as `109,386`.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use ziffer::plot::thousands;
 
 /// Layer sizes as `784-128-64-10`.
 pub fn sizes(sizes: &[usize]) -> String {
@@ -62,16 +51,4 @@ pub fn epoch_json(r: &EpochRecord) -> serde_json::Value {
         "test_accuracy": r.test_accuracy,
         "seconds": r.seconds,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_are_separated() {
-        assert_eq!(thousands(109386), "109,386");
-        assert_eq!(thousands(100), "100");
-        assert_eq!(thousands(1000000), "1,000,000");
-    }
 }
