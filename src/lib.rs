@@ -19,6 +19,7 @@
 //! | [`preprocess`], [`predict`] | a person's image brought to MNIST's form, and read |
 //! | [`plot`] | pictures of what the library computed: curves, confusion, weights, ... |
 //! | [`team`], [`bench`] | the threads that share a layer's work, and speed measurements |
+//! | [`web`] | `ziffer serve`: the drawing page and its JSON API |
 //!
 //! The network is explained for a learner, formula by formula, in `docs/how-it-works.md`.
 //!
@@ -68,5 +69,6 @@ pub mod predict;
 pub mod preprocess;
 pub mod team;
 pub mod train;
+pub mod web;
 
 pub use error::{Error, Result};

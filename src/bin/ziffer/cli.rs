@@ -34,6 +34,8 @@ pub enum Command {
     Plot(crate::commands::plot::PlotArgs),
     /// Measure training and inference speed against this machine's matrix-product peak
     Bench(BenchArgs),
+    /// Serve a web page to draw digits on and watch the network read them, with a JSON API
+    Serve(crate::commands::serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]

@@ -29,5 +29,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Show(args) => commands::show::run(args),
         cli::Command::Plot(args) => commands::plot::run(args),
         cli::Command::Bench(args) => commands::bench::run(args),
+        cli::Command::Serve(args) => commands::serve::run(args),
     }
 }

@@ -5,5 +5,6 @@ pub mod eval;
 pub mod info;
 pub mod plot;
 pub mod predict;
+pub mod serve;
 pub mod show;
 pub mod train;

@@ -1,0 +1,58 @@
+//! `ziffer serve`: the drawing page and its JSON API, served by [`ziffer::web::serve`].
+//!
+//! This file loads the model, binds the address, prints the URL and waits for Ctrl-C; the page,
+//! the API and their limits live in the library.
+
+use crate::cli::DEFAULT_MODEL;
+use anyhow::{Context, Result};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use ziffer::model_file;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The model to read with
+    #[arg(long, short, value_name = "FILE", default_value = DEFAULT_MODEL)]
+    pub model: PathBuf,
+
+    /// The address to listen on (another machine can reach it only if you give 0.0.0.0:PORT)
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    let model = model_file::load(&args.model).with_context(|| {
+        format!(
+            "cannot load the model {} (train one with `ziffer train`)",
+            args.model.display()
+        )
+    })?;
+    ziffer::web::check_model(&model)
+        .with_context(|| format!("{} cannot read digits", args.model.display()))?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (is another server using it? try --addr 127.0.0.1:0 \
+                     for any free port)",
+                    args.addr
+                )
+            })?;
+        let local = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        eprintln!(
+            "ziffer: serving {} on http://{local}/ (Ctrl-C to stop)",
+            args.model.display()
+        );
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("ziffer: stopping");
+        };
+        ziffer::web::serve(listener, model, shutdown).await?;
+        Ok(())
+    })
+}

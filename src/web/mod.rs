@@ -1,0 +1,507 @@
+//! The web page and its JSON API: `ziffer serve`.
+//!
+//! What it is: an [axum] router that serves one page (HTML, script and style compiled into the
+//! binary, nothing fetched from elsewhere) and two API routes, plus [`serve`], which runs it until
+//! a shutdown signal. What it is not: a second preprocessing or a second forward pass. Every
+//! image goes through [`crate::preprocess`] (the one path `ziffer predict` takes too) and
+//! [`crate::predict`]; this module only moves bytes and JSON.
+//!
+//! # The API
+//!
+//! `POST /api/predict` takes one of
+//! - JSON `{"pixels": [...]}`: 784 values in `[0, 1]`, row after row, ink = 1 as in MNIST. They
+//!   are treated as a 28x28 drawing and preprocessed like any image (cropped, fitted in 20x20,
+//!   centred by mass), so that a drawing anywhere in the square is read; send
+//!   `"preprocess": false` to give the network exactly these pixels;
+//! - an image file (PNG, JPEG, BMP, GIF, WebP) as the body, with an `image/*` or
+//!   `application/octet-stream` content type;
+//! - a `multipart/form-data` upload whose first file field is the image.
+//!
+//! It answers with the digit, the verdict (`unsure` is `null` or the reason in words), all ten
+//! probabilities, the 784 inputs the network received (`input`, 0..1) and every layer's
+//! activations (`activations[l - 1]` for layer `l`).
+//!
+//! `GET /api/model` gives the architecture, parameter count, class names, test accuracy, the
+//! training history, and for every hidden neuron the 28x28 image it looks for
+//! ([`looks_for`]).
+//!
+//! Errors are JSON `{"error": message, "status": code}`: 400 for malformed input, 413 for a body
+//! over [`MAX_BODY_BYTES`], 415 for an unsupported content type, 422 for an image without a digit,
+//! 503 when a request waits longer than [`REQUEST_TIMEOUT`].
+
+use crate::data::CLASSES;
+use crate::data::batch::normalise_pixel;
+use crate::matrix::MatRef;
+use crate::model::Model;
+use crate::network::Network;
+use crate::predict::{Confidence, Prediction, predict_pixels};
+use crate::preprocess::{PIXELS, Preprocessed, preprocess_bytes, preprocess_gray};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// The largest request body taken: 2 MB.
+pub const MAX_BODY_BYTES: usize = 2 << 20;
+/// How long a request may take, waiting included, before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many predictions run at once; the others wait (up to [`REQUEST_TIMEOUT`]).
+pub const MAX_CONCURRENT_PREDICTIONS: usize = 8;
+
+const INDEX_HTML: &str = include_str!("index.html");
+const APP_JS: &str = include_str!("app.js");
+const STYLE_CSS: &str = include_str!("style.css");
+
+/// What every request shares: the model, and what is computed from it once.
+struct AppState {
+    model: Model,
+    confidence: Confidence,
+    /// The body of `GET /api/model`, serialised once.
+    model_json: Bytes,
+    permits: Semaphore,
+}
+
+/// An error answer: a status and a message, sent as JSON.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+impl From<crate::Error> for ApiError {
+    fn from(err: crate::Error) -> Self {
+        let status = match err {
+            crate::Error::NoDigit { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            crate::Error::Image { .. } => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, err.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": self.message, "status": self.status.as_u16() });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// Checks that `model` reads digits: 784 inputs, 10 outputs.
+pub fn check_model(model: &Model) -> crate::Result<()> {
+    let network = &model.network;
+    if network.inputs() != PIXELS || network.outputs() != CLASSES {
+        return Err(crate::Error::ShapeMismatch {
+            message: format!(
+                "the network takes {} inputs and gives {} outputs; the page needs {PIXELS} \
+                 inputs (28x28 pixels) and {CLASSES} outputs (digits)",
+                network.inputs(),
+                network.outputs()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The page and the API for `model`, which must read digits ([`check_model`]).
+pub fn router(model: Model) -> crate::Result<Router> {
+    check_model(&model)?;
+    let model_json = Bytes::from(serde_json::to_vec(&model_description(&model)).map_err(
+        |err| crate::Error::ShapeMismatch {
+            message: format!("cannot describe the model as JSON: {err}"),
+        },
+    )?);
+    let state = Arc::new(AppState {
+        model,
+        confidence: Confidence::default(),
+        model_json,
+        permits: Semaphore::new(MAX_CONCURRENT_PREDICTIONS),
+    });
+    Ok(Router::new()
+        .route(
+            "/",
+            get(|| async { page(INDEX_HTML, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { page(APP_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { page(STYLE_CSS, "text/css; charset=utf-8") }),
+        )
+        .route("/api/model", get(get_model))
+        .route("/api/predict", post(post_predict))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(timeout))
+        .with_state(state))
+}
+
+/// Serves `model` on `listener` until `shutdown` completes, then finishes the requests under way.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    model: Model,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> crate::Result<()> {
+    let app = router(model)?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| crate::Error::io("the web server", "serving", source))
+}
+
+fn page(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Answers 503 for a request that takes longer than [`REQUEST_TIMEOUT`].
+async fn timeout(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the request took over {} s; try again",
+                REQUEST_TIMEOUT.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+async fn get_model(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.model_json.clone(),
+    )
+        .into_response()
+}
+
+/// The JSON form of a drawing: 784 values in `[0, 1]`, ink = 1.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PixelsRequest {
+    pixels: Vec<f64>,
+    #[serde(default = "yes")]
+    preprocess: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What a request asks to read, before the CPU-bound work.
+enum Input {
+    /// An encoded image file.
+    File(Bytes),
+    /// 28x28 values in `[0, 1]`, ink = 1, and whether to preprocess them.
+    Pixels(Vec<f64>, bool),
+}
+
+async fn post_predict(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    match predict_request(state, request).await {
+        Ok(body) => axum::Json(body).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn predict_request(state: Arc<AppState>, request: Request) -> Result<Value, ApiError> {
+    let input = read_input(request).await?;
+    let _permit =
+        state.permits.acquire().await.map_err(|_| {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
+        })?;
+    let worker = state.clone();
+    tokio::task::spawn_blocking(move || read_digit(&worker, input))
+        .await
+        .map_err(|err| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the prediction failed: {err}"),
+            )
+        })?
+}
+
+/// The body of a request as an [`Input`], by its content type.
+async fn read_input(request: Request) -> Result<Input, ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if mime == "multipart/form-data" {
+        let mut multipart = Multipart::from_request(request, &())
+            .await
+            .map_err(|err| ApiError::new(err.status(), err.body_text()))?;
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|err| ApiError::new(err.status(), err.body_text()))?
+        {
+            if field.file_name().is_some() || field.name() == Some("image") {
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|err| ApiError::new(err.status(), err.body_text()))?;
+                return non_empty(bytes).map(Input::File);
+            }
+        }
+        return Err(ApiError::bad_request(
+            "the multipart upload holds no file: send the image as a file field",
+        ));
+    }
+    let is_json = mime == "application/json";
+    let is_file = mime.starts_with("image/") || mime == "application/octet-stream";
+    if !is_json && !is_file {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "unsupported content type {:?}: send application/json {{\"pixels\": [...]}}, an \
+                 image (image/png, image/jpeg, ...) or a multipart/form-data upload",
+                if mime.is_empty() { "(none)" } else { mime }
+            ),
+        ));
+    }
+    let bytes = Bytes::from_request(request, &())
+        .await
+        .map_err(|err| ApiError::new(err.status(), err.body_text()))?;
+    let bytes = non_empty(bytes)?;
+    if is_file {
+        return Ok(Input::File(bytes));
+    }
+    let parsed: PixelsRequest = serde_json::from_slice(&bytes).map_err(|err| {
+        ApiError::bad_request(format!(
+            "the body is not the JSON expected ({err}): send {{\"pixels\": [784 numbers from 0 \
+             to 1]}}"
+        ))
+    })?;
+    check_pixels(&parsed.pixels)?;
+    Ok(Input::Pixels(parsed.pixels, parsed.preprocess))
+}
+
+fn non_empty(bytes: Bytes) -> Result<Bytes, ApiError> {
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "the body is empty: send JSON pixels or an image",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// 784 values, each a number in `[0, 1]`.
+fn check_pixels(pixels: &[f64]) -> Result<(), ApiError> {
+    if pixels.len() != PIXELS {
+        return Err(ApiError::bad_request(format!(
+            "expected {PIXELS} pixels (28x28, row after row), found {}",
+            pixels.len()
+        )));
+    }
+    if let Some((i, v)) = pixels
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(0.0..=1.0).contains(*v))
+    {
+        return Err(ApiError::bad_request(format!(
+            "pixel {i} is {v}: values must be between 0 (background) and 1 (ink)"
+        )));
+    }
+    Ok(())
+}
+
+/// The CPU-bound part: preprocessing, the forward pass, the answer as JSON.
+fn read_digit(state: &AppState, input: Input) -> Result<Value, ApiError> {
+    let name = Path::new("upload");
+    let (pixels, preprocessed): ([u8; PIXELS], Option<Preprocessed>) = match input {
+        Input::File(bytes) => {
+            let image = preprocess_bytes(&bytes, name)?;
+            (image.pixels, Some(image))
+        }
+        Input::Pixels(values, true) => {
+            // Ink = 1 is white on black for `preprocess_gray`, which finds the polarity itself.
+            let gray: Vec<u8> = values.iter().map(|&v| to_byte(v)).collect();
+            let image = preprocess_gray(&gray, 28, 28, Path::new("pixels"))?;
+            (image.pixels, Some(image))
+        }
+        Input::Pixels(values, false) => {
+            let mut pixels = [0; PIXELS];
+            for (p, &v) in pixels.iter_mut().zip(&values) {
+                *p = to_byte(v);
+            }
+            (pixels, None)
+        }
+    };
+    let network = &state.model.network;
+    let prediction = predict_pixels(network, &pixels, &state.confidence)?;
+    let activations = activations(network, &pixels);
+    Ok(answer(
+        &prediction,
+        &pixels,
+        preprocessed.as_ref(),
+        activations,
+    ))
+}
+
+fn to_byte(v: f64) -> u8 {
+    (v * 255.0).round().clamp(0.0, 255.0) as u8
+}
+
+/// Every layer's activations `A[1] ..= A[L]` for one image.
+fn activations(network: &Network, pixels: &[u8; PIXELS]) -> Vec<Vec<f32>> {
+    let x: Vec<f32> = pixels.iter().map(|&p| normalise_pixel(p)).collect();
+    let mut ws = network.workspace(1);
+    network.forward(MatRef::col_major(&x, PIXELS, 1), &mut ws);
+    (1..=network.layers().len())
+        .map(|l| ws.activations(l, 1).to_vec())
+        .collect()
+}
+
+fn answer(
+    p: &Prediction,
+    pixels: &[u8; PIXELS],
+    image: Option<&Preprocessed>,
+    activations: Vec<Vec<f32>>,
+) -> Value {
+    let input: Vec<f32> = pixels.iter().map(|&v| normalise_pixel(v)).collect();
+    json!({
+        "digit": p.digit,
+        "probability": p.probability,
+        "runner_up": p.runner_up,
+        "runner_up_probability": p.runner_up_probability,
+        "unsure": p.unsure.map(|why| why.to_string()),
+        "probabilities": p.probabilities,
+        "outputs": p.outputs,
+        "input": input,
+        "activations": activations,
+        "preprocessing": image.map(|image| json!({
+            "width": image.width,
+            "height": image.height,
+            "inverted": image.inverted,
+            "contrast": image.contrast,
+            "specks": image.specks,
+            "crop": {
+                "x": image.crop.x,
+                "y": image.crop.y,
+                "width": image.crop.width,
+                "height": image.crop.height,
+            },
+        })),
+    })
+}
+
+/// The description `GET /api/model` returns.
+fn model_description(model: &Model) -> Value {
+    let network = &model.network;
+    json!({
+        "layers": network.sizes(),
+        "activation": network.activation().to_string(),
+        "parameters": network.parameter_count(),
+        "class_names": (0..CLASSES).map(|c| c.to_string()).collect::<Vec<_>>(),
+        "test_accuracy": model.test_accuracy(),
+        "epochs": model.epochs_trained(),
+        "history": model.training.history,
+        "looks_for": looks_for(network)
+            .into_iter()
+            .map(|layer| layer.iter().map(|image| quantise(image)).collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// For each hidden layer `l = 1..L−1`, each neuron's 784 input weights as seen through the
+/// layers below: `W[1]` rows for layer 1, `W[l]·…·W[1]` rows after (a linear view that leaves the
+/// sigmoids out). Positive = ink there excites the neuron.
+pub fn looks_for(network: &Network) -> Vec<Vec<Vec<f32>>> {
+    let layers = network.layers();
+    let mut out: Vec<Vec<Vec<f32>>> = Vec::new();
+    for (l, layer) in layers
+        .iter()
+        .enumerate()
+        .take(layers.len().saturating_sub(1))
+    {
+        let images: Vec<Vec<f32>> = (0..layer.outputs)
+            .map(|o| {
+                let row = &layer.weight[o * layer.inputs..(o + 1) * layer.inputs];
+                match l {
+                    0 => row.to_vec(),
+                    _ => {
+                        let below = &out[l - 1];
+                        let mut image = vec![0.0; PIXELS];
+                        for (w, lower) in row.iter().zip(below) {
+                            for (acc, v) in image.iter_mut().zip(lower) {
+                                *acc += w * v;
+                            }
+                        }
+                        image
+                    }
+                }
+            })
+            .collect();
+        out.push(images);
+    }
+    out
+}
+
+/// Values scaled by their largest magnitude to integers in `-100..=100`, to keep the JSON small.
+fn quantise(values: &[f32]) -> Vec<i8> {
+    let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if max == 0.0 || !max.is_finite() {
+        return vec![0; values.len()];
+    }
+    values
+        .iter()
+        .map(|v| (v / max * 100.0).round() as i8)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixels_outside_zero_to_one_are_refused() {
+        let mut pixels = vec![0.0; PIXELS];
+        assert!(check_pixels(&pixels).is_ok());
+        pixels[5] = 1.5;
+        assert!(check_pixels(&pixels).is_err());
+        pixels[5] = f64::NAN;
+        assert!(check_pixels(&pixels).is_err());
+        assert!(check_pixels(&pixels[1..]).is_err());
+    }
+
+    #[test]
+    fn quantise_keeps_the_sign_and_scales_to_a_hundred() {
+        assert_eq!(quantise(&[0.5, -1.0, 0.0]), vec![50, -100, 0]);
+        assert_eq!(quantise(&[0.0, 0.0]), vec![0, 0]);
+    }
+}
