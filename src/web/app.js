@@ -167,6 +167,7 @@ function showLayers(activations) {
       const level = Math.round(255 * Math.max(0, Math.min(1, v)));
       cell.style.background = "rgb(" + level + "," + level + "," + level + ")";
       if (last) {
+        cell.style.color = level > 128 ? "#000" : "#fff"; // readable on any shade
         cell.textContent = model ? model.class_names[n] : n;
         cell.title = "digit " + n + ": " + v.toFixed(3);
       } else {
