@@ -19,6 +19,10 @@ pub struct ServeArgs {
     /// The address to listen on (another machine can reach it only if you give 0.0.0.0:PORT)
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+
+    /// Open the page in the default browser, where there is one
+    #[arg(long)]
+    pub open: bool,
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
@@ -48,6 +52,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
             "ziffer: serving {} on http://{local}/ (Ctrl-C to stop)",
             args.model.display()
         );
+        if args.open {
+            let url = format!("http://{local}/");
+            if let Err(err) = open::that_detached(&url) {
+                eprintln!("ziffer: could not open a browser ({err}); open {url} yourself");
+            }
+        }
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
             eprintln!("ziffer: stopping");
