@@ -107,25 +107,29 @@ impl<'a> MatRef<'a> {
 impl<'a> MatMut<'a> {
     /// Rows stored one after another: `(i, j)` at `i * cols + j`.
     pub fn row_major(data: &'a mut [f32], rows: usize, cols: usize) -> Self {
-        check_fits(data.len(), rows, cols, cols, 1);
-        MatMut {
-            data,
-            rows,
-            cols,
-            row_stride: cols,
-            col_stride: 1,
-        }
+        Self::strided(data, rows, cols, cols, 1)
     }
 
     /// Columns stored one after another: `(i, j)` at `j * rows + i`.
     pub fn col_major(data: &'a mut [f32], rows: usize, cols: usize) -> Self {
-        check_fits(data.len(), rows, cols, 1, rows);
+        Self::strided(data, rows, cols, 1, rows)
+    }
+
+    /// Any strides; panics if the matrix does not fit in `data`.
+    pub fn strided(
+        data: &'a mut [f32],
+        rows: usize,
+        cols: usize,
+        row_stride: usize,
+        col_stride: usize,
+    ) -> Self {
+        check_fits(data.len(), rows, cols, row_stride, col_stride);
         MatMut {
             data,
             rows,
             cols,
-            row_stride: 1,
-            col_stride: rows,
+            row_stride,
+            col_stride,
         }
     }
 

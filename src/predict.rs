@@ -124,6 +124,14 @@ pub fn predict_pixels(
     pixels: &[u8],
     confidence: &Confidence,
 ) -> Result<Prediction> {
+    let layers = activations(network, pixels)?;
+    Ok(read_activations(&layers, confidence))
+}
+
+/// Every layer's activations `A[1] ..= A[L]` for one image of pixels in MNIST form, from one
+/// forward pass; the last is the ten outputs. The page and the activations plot show them all,
+/// [`read_activations`] reads the answer from them.
+pub fn activations(network: &Network, pixels: &[u8]) -> Result<Vec<Vec<f32>>> {
     if network.inputs() != pixels.len() || network.outputs() != CLASSES {
         return Err(Error::ShapeMismatch {
             message: format!(
@@ -137,11 +145,19 @@ pub fn predict_pixels(
     }
     let x: Vec<f32> = pixels.iter().map(|&p| normalise_pixel(p)).collect();
     let mut ws = network.workspace(1);
-    // One image: the (C, 1) output is the ten outputs in order.
-    let output = network.forward(MatRef::col_major(&x, pixels.len(), 1), &mut ws);
+    network.forward(MatRef::col_major(&x, pixels.len(), 1), &mut ws);
+    Ok((1..=network.layers().len())
+        .map(|l| ws.activations(l, 1).to_vec())
+        .collect())
+}
+
+/// The answer that the activations of [`activations`] give: their last layer, the outputs, read
+/// by [`read_outputs`].
+pub fn read_activations(layers: &[Vec<f32>], confidence: &Confidence) -> Prediction {
     let mut outputs = [0.0; CLASSES];
-    outputs.copy_from_slice(output);
-    Ok(read_outputs(outputs, confidence))
+    // One image: the (C, 1) output is the ten outputs in order.
+    outputs.copy_from_slice(&layers[layers.len() - 1]);
+    read_outputs(outputs, confidence)
 }
 
 /// The outputs normalised to sum to 1: `p_c = a_c / Σ a`. Sigmoid outputs are positive, so the

@@ -242,6 +242,8 @@ impl Idle {
 thread_local! {
     /// The team of the current [`with_team`] call on this thread, if any.
     static CURRENT: Cell<*const Team> = const { Cell::new(std::ptr::null()) };
+    /// The team of one thread used outside [`with_team`], made once per thread.
+    static SINGLE: Team = Team::single();
 }
 
 /// Runs `f` with `team` as the current team of this thread (see [`current`]).
@@ -260,7 +262,7 @@ pub fn with_team<T>(team: &Team, f: impl FnOnce() -> T) -> T {
 pub fn current<T>(f: impl FnOnce(&Team) -> T) -> T {
     let ptr = CURRENT.with(|c| c.get());
     if ptr.is_null() {
-        f(&Team::single())
+        SINGLE.with(|team| f(team))
     } else {
         // SAFETY: `with_team` keeps the team alive while it is current.
         f(unsafe { &*ptr })

@@ -31,10 +31,9 @@
 
 use crate::data::CLASSES;
 use crate::data::batch::normalise_pixel;
-use crate::matrix::MatRef;
 use crate::model::Model;
 use crate::network::Network;
-use crate::predict::{Confidence, Prediction, predict_pixels};
+use crate::predict::{Confidence, Prediction, activations, read_activations};
 use crate::preprocess::{PIXELS, Preprocessed, preprocess_bytes, preprocess_gray};
 use axum::Router;
 use axum::body::Bytes;
@@ -363,8 +362,9 @@ fn read_digit(state: &AppState, input: Input) -> Result<Value, ApiError> {
         }
     };
     let network = &state.model.network;
-    let prediction = predict_pixels(network, &pixels, &state.confidence)?;
-    let activations = activations(network, &pixels);
+    // One forward pass gives both the answer and the layers the page shows.
+    let activations = activations(network, &pixels)?;
+    let prediction = read_activations(&activations, &state.confidence);
     Ok(answer(
         &prediction,
         &pixels,
@@ -375,16 +375,6 @@ fn read_digit(state: &AppState, input: Input) -> Result<Value, ApiError> {
 
 fn to_byte(v: f64) -> u8 {
     (v * 255.0).round().clamp(0.0, 255.0) as u8
-}
-
-/// Every layer's activations `A[1] ..= A[L]` for one image.
-fn activations(network: &Network, pixels: &[u8; PIXELS]) -> Vec<Vec<f32>> {
-    let x: Vec<f32> = pixels.iter().map(|&p| normalise_pixel(p)).collect();
-    let mut ws = network.workspace(1);
-    network.forward(MatRef::col_major(&x, PIXELS, 1), &mut ws);
-    (1..=network.layers().len())
-        .map(|l| ws.activations(l, 1).to_vec())
-        .collect()
 }
 
 fn answer(

@@ -8,7 +8,6 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use ziffer::data::batch::normalise_pixel;
-use ziffer::matrix::MatRef;
 use ziffer::metrics::{evaluate, predict_all};
 use ziffer::model::Model;
 use ziffer::network::argmax;
@@ -209,21 +208,9 @@ pub fn run(args: PlotArgs) -> Result<()> {
                     (test.image(index).to_vec(), (test.rows(), test.cols()), what)
                 }
             };
-            let network = &model.network;
-            if pixels.len() != network.inputs() {
-                bail!(
-                    "the image has {} pixels, but the network takes {} inputs",
-                    pixels.len(),
-                    network.inputs()
-                );
-            }
-            // A[0] = X, one image; then forward, which keeps every A[l] in the workspace.
+            let layers = ziffer::predict::activations(&model.network, &pixels)
+                .context("cannot run the network on this image")?;
             let x: Vec<f32> = pixels.iter().map(|&p| normalise_pixel(p)).collect();
-            let mut ws = network.workspace(1);
-            network.forward(MatRef::col_major(&x, x.len(), 1), &mut ws);
-            let layers: Vec<Vec<f32>> = (1..network.sizes().len())
-                .map(|l| ws.activations(l, 1).to_vec())
-                .collect();
             let read = argmax(&layers[layers.len() - 1]);
             let title = match &what {
                 Input::Test(i, label) => format!(
