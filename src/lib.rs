@@ -7,6 +7,7 @@
 //! | module | what it holds |
 //! | --- | --- |
 //! | [`data`] | IDX and CSV readers, the bundled MNIST, mini-batches ([`data::batch`]) |
+//! | [`augment`] | seeded distortions of training images: shift, rotation, scale, elastic |
 //! | [`matrix`] | `C ← α·A·B + β·C` over strided views, with a naive reference |
 //! | [`layer`] | the dense layer: `Z = W·A + B` forward, `dW`, `dB`, `dA_prev` backward |
 //! | [`activation`] | `A = σ(Z)` and `dZ = dA ⊙ σ'(Z)` |
@@ -53,6 +54,7 @@
 //! ```
 
 pub mod activation;
+pub mod augment;
 pub mod bench;
 pub mod data;
 pub mod error;
