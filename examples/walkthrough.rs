@@ -12,7 +12,7 @@ use ziffer::data::mnist;
 use ziffer::matrix::MatRef;
 use ziffer::model::Model;
 use ziffer::network::{Network, argmax};
-use ziffer::train::{Event, TrainConfig, train};
+use ziffer::train::{Event, Sets, TrainConfig, train};
 use ziffer::{metrics, model_file};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -45,19 +45,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "3. training {epochs} epochs, learning rates {}",
         config.schedule
     );
-    train(&mut model, &data.train, &data.test, epochs, 1, |event| {
-        if let Event::EpochEnd { record, .. } = event {
-            println!(
-                "   epoch {:2}  lr {:<5}  loss {:.4}  test accuracy {:.2}%  {:.1}s",
-                record.epoch,
-                record.lr,
-                record.train_loss,
-                100.0 * record.test_accuracy,
-                record.seconds
-            );
-        }
-        Ok(())
-    })?;
+    train(
+        &mut model,
+        Sets::new(&data.train, &data.test),
+        epochs,
+        1,
+        |event| {
+            if let Event::EpochEnd { record, .. } = event {
+                println!(
+                    "   epoch {:2}  lr {:<5}  loss {:.4}  test accuracy {:.2}%  {:.1}s",
+                    record.epoch,
+                    record.lr,
+                    record.train_loss,
+                    100.0 * record.test_accuracy,
+                    record.seconds
+                );
+            }
+            Ok(())
+        },
+    )?;
 
     // 4. Save, as safetensors with the training history in its metadata.
     let dir = tempfile::tempdir()?;

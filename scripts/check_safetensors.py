@@ -15,13 +15,16 @@ The format, as checked here (layers `l = 0 .. L-1`, sizes from the `layers` meta
 
     layers.{l}.weight   float32 [outputs, inputs]   W of layer l
     layers.{l}.bias     float32 [outputs]           B of layer l
-    metadata: format = "ziffer", format_version = "1", layers = "784,128,64,10",
-              activation = "sigmoid", loss = "quadratic", training = JSON
+    optimizer.layers.{l}.{weight,bias}.{slot}       what the optimizer keeps (ignored here)
+    metadata: format = "ziffer", format_version = "2" (or "1"), layers = "784,128,64,10",
+              activation = sigmoid | tanh | relu | leaky-relu, output = sigmoid | softmax
+              (version 2; version 1 is sigmoid), loss = quadratic | cross-entropy,
+              classes = JSON list of names (version 2), training = JSON
 
 The forward pass, for a batch `X` of `N` images as rows, `(N, 784)`:
 
     A[0] = pixels * (1/255)            as float32, the same scaling as ziffer's normalise_pixel
-    A[l+1] = sigmoid(A[l] @ W[l].T + B[l])
+    A[l+1] = f(A[l] @ W[l].T + B[l])   f the activation for hidden layers, the output function last
     prediction = argmax of A[L] per row (the first of equal values, as ziffer's argmax)
 
 Usage, from the repository root:
@@ -53,9 +56,11 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file
 
 FORMAT = "ziffer"
-FORMAT_VERSION = "1"
-ACTIVATION = "sigmoid"
-LOSS = "quadratic"
+FORMAT_VERSIONS = ["1", "2"]
+ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky-relu"]
+OUTPUTS = ["sigmoid", "softmax"]
+LOSSES = ["quadratic", "cross-entropy"]
+LEAKY_SLOPE = np.float32(0.01)
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
 TEST_IMAGES = "t10k-images-idx3-ubyte"
@@ -73,20 +78,26 @@ class CheckFailed(Exception):
 
 
 def read_metadata(path):
-    """The model's text metadata, checked: the layer sizes (e.g. [784, 128, 64, 10]) and the
-    training record (seed, batch size, schedule, per-epoch history)."""
+    """The model's text metadata, checked: the layer sizes (e.g. [784, 128, 64, 10]), the hidden
+    activation and output function, and the training record (seed, batch size, schedule,
+    per-epoch history)."""
     with safe_open(str(path), "np") as f:
         meta = f.metadata() or {}
-    for key, expected in [
-        ("format", FORMAT),
-        ("format_version", FORMAT_VERSION),
-        ("activation", ACTIVATION),
-        ("loss", LOSS),
+    if meta.get("format_version") == "1":
+        meta.setdefault("output", "sigmoid")
+    for key, allowed in [
+        ("format", [FORMAT]),
+        ("format_version", FORMAT_VERSIONS),
+        ("activation", ACTIVATIONS),
+        ("output", OUTPUTS),
+        ("loss", LOSSES),
     ]:
         if key not in meta:
             raise CheckFailed(f"{path}: the metadata has no '{key}' entry")
-        if meta[key] != expected:
-            raise CheckFailed(f"{path}: metadata '{key}' is '{meta[key]}', expected '{expected}'")
+        if meta[key] not in allowed:
+            raise CheckFailed(
+                f"{path}: metadata '{key}' is '{meta[key]}', expected one of {', '.join(allowed)}"
+            )
     for key in ["layers", "training"]:
         if key not in meta:
             raise CheckFailed(f"{path}: the metadata has no '{key}' entry")
@@ -104,12 +115,13 @@ def read_metadata(path):
         raise CheckFailed(f"{path}: metadata 'training' is not JSON: {e}") from e
     if not isinstance(training, dict) or not isinstance(training.get("history"), list):
         raise CheckFailed(f"{path}: metadata 'training' has no 'history' list")
-    return sizes, training
+    return sizes, meta["activation"], meta["output"], training
 
 
 def read_tensors(path, sizes):
     """The weights and biases, `[(W, B), ...]` layer by layer, checked against `sizes`."""
-    tensors = load_file(str(path))
+    # What the optimizer keeps is for resuming training, not for predicting.
+    tensors = {k: v for k, v in load_file(str(path)).items() if not k.startswith("optimizer.")}
     expected = {}
     for l, (inputs, outputs) in enumerate(zip(sizes, sizes[1:])):
         expected[f"layers.{l}.weight"] = (outputs, inputs)
@@ -195,11 +207,32 @@ def sigmoid(z):
         return np.float32(1.0) / (np.float32(1.0) + np.exp(-z))
 
 
-def forward(layers, images):
+def activation(name, z):
+    """The hidden activation `name` of `z`, in float32."""
+    if name == "sigmoid":
+        return sigmoid(z)
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "relu":
+        return np.maximum(z, np.float32(0.0))
+    return np.where(z < 0, z * LEAKY_SLOPE, z)
+
+
+def softmax(z):
+    """Each row's softmax, `e^(z - max z) / Σ e^(z - max z)`."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def forward(layers, hidden, output, images):
     """The outputs A[L], `(N, outputs)`, for `images` of `(N, 784)` uint8 pixels."""
     a = images.astype(np.float32) * np.float32(1.0 / 255.0)
-    for weight, bias in layers:
-        a = sigmoid(a @ weight.T + bias)
+    for l, (weight, bias) in enumerate(layers):
+        z = a @ weight.T + bias
+        if l + 1 < len(layers):
+            a = activation(hidden, z)
+        else:
+            a = softmax(z) if output == "softmax" else sigmoid(z)
     return a
 
 
@@ -208,11 +241,11 @@ def forward(layers, images):
 
 def check(model_path, predictions_path, data_dir):
     """Runs every check, printing what it found; returns the exit status."""
-    sizes, training = read_metadata(model_path)
+    sizes, hidden, output, training = read_metadata(model_path)
     layers = read_tensors(model_path, sizes)
     print(
-        f"model: {model_path}: layers {','.join(map(str, sizes))}, {ACTIVATION}, "
-        f"format {FORMAT} version {FORMAT_VERSION}, epochs trained: {len(training['history'])}"
+        f"model: {model_path}: layers {','.join(map(str, sizes))}, {hidden}, {output} output, "
+        f"epochs trained: {len(training['history'])}"
     )
     print(f"tensors: {2 * len(layers)} float32, named and shaped as the metadata says")
 
@@ -240,7 +273,7 @@ def check(model_path, predictions_path, data_dir):
             f"says {labels[first]}: was it written by `ziffer eval` on {data_dir}?"
         )
 
-    outputs = forward(layers, images.reshape(count, rows * cols))
+    outputs = forward(layers, hidden, output, images.reshape(count, rows * cols))
     numpy_predicted = np.argmax(outputs, axis=1)
     mismatches = np.flatnonzero(numpy_predicted != ziffer_predicted)
     for i in mismatches[:SHOW_MISMATCHES]:

@@ -1,57 +1,145 @@
 //! Activation functions, each a forward/backward pair.
 //!
-//! What it is: the element-wise non-linearity `A = σ(Z)` of a layer and its derivative, as used
-//! by backprop: `dZ = dA ⊙ σ'(Z)`.
+//! What it is: the non-linearity `A = f(Z)` of a layer and its derivative as backprop uses it,
+//! `dZ = dA ⊙ f'(Z)`. The hidden layers use one of the element-wise [`Activation`]s; the output
+//! layer uses an [`Output`] function, which may be the softmax (not element-wise: each output
+//! depends on the whole column).
 //!
-//! What it is not: a layer. The affine part `Z = W·A + B` is in [`crate::layer`].
+//! What it is not: a layer. The affine part `Z = W·A + B` is in [`crate::layer`]; the loss and
+//! the gradient that starts backprop are in [`crate::loss`].
 //!
-//! The forward pass overwrites `Z` with `A` in place: backward needs only `A`, because for the
-//! sigmoid `σ'(Z) = σ(Z)·(1 − σ(Z)) = A·(1 − A)`. So forward keeps `A` of each layer, and that is
-//! all backward needs from it.
+//! What forward keeps for backward: the forward pass overwrites `Z` with `A` in place, because
+//! every derivative here can be written with the output alone:
+//!
+//! | function | `f(z)` | `f'(z)` from `a = f(z)` |
+//! | --- | --- | --- |
+//! | sigmoid | `1 / (1 + e^(−z))` | `a·(1 − a)` |
+//! | tanh | `(e^z − e^(−z)) / (e^z + e^(−z))` | `1 − a²` |
+//! | ReLU | `max(0, z)` | `1` if `a > 0`, else `0` |
+//! | leaky ReLU | `z` if `z > 0`, else `0.01·z` | `1` if `a > 0`, else `0.01` |
+//!
+//! So forward keeps `A` of each layer, and that is all backward needs from it.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The non-linearity applied after a layer's affine map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The slope of the leaky ReLU for negative inputs.
+pub const LEAKY_SLOPE: f32 = 0.01;
+
+/// The element-wise non-linearity applied after each hidden layer's affine map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Activation {
-    /// The logistic function `σ(z) = 1 / (1 + e^(−z))`, the original network's only activation.
+    /// The logistic function `σ(z) = 1 / (1 + e^(−z))`, the original network's.
     Sigmoid,
+    /// The hyperbolic tangent, `tanh(z) = 2σ(2z) − 1`: a sigmoid centred on 0, range `(−1, 1)`.
+    Tanh,
+    /// The rectified linear unit `max(0, z)`.
+    Relu,
+    /// `max(0.01·z, z)`: a ReLU whose negative side keeps a small slope, so no neuron stops
+    /// learning for good.
+    LeakyRelu,
 }
 
 impl Activation {
+    /// Every activation, in the order of the table above.
+    pub const ALL: [Activation; 4] = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu,
+    ];
+
     /// The name used in model files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu => "leaky-relu",
         }
     }
 
     /// Parses [`Activation::name`].
     pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "sigmoid" => Some(Activation::Sigmoid),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|a| a.name() == name)
     }
 
     /// Forward, in place: `Z` becomes `A = f(Z)`.
     pub fn forward(self, z_then_a: &mut [f32]) {
         match self {
             Activation::Sigmoid => sigmoid_forward(z_then_a),
+            Activation::Tanh => tanh_forward(z_then_a),
+            Activation::Relu => relu_forward(z_then_a),
+            Activation::LeakyRelu => leaky_relu_forward(z_then_a),
         }
     }
 
     /// Backward, in place: `dA` becomes `dZ = dA ⊙ f'(Z)`, with `f'` computed from the kept `A`.
     pub fn backward(self, a: &[f32], da_then_dz: &mut [f32]) {
+        debug_assert_eq!(a.len(), da_then_dz.len());
         match self {
             Activation::Sigmoid => sigmoid_backward(a, da_then_dz),
+            Activation::Tanh => tanh_backward(a, da_then_dz),
+            Activation::Relu => relu_backward(a, da_then_dz),
+            Activation::LeakyRelu => leaky_relu_backward(a, da_then_dz),
         }
     }
 }
 
 impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The function of the output layer, which turns its `Z[L]` into the network's answer `A[L]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Output {
+    /// One sigmoid per class, each in `(0, 1)` on its own: the original network's output.
+    Sigmoid,
+    /// The softmax: the outputs of an image are positive and sum to 1, a probability
+    /// distribution over the classes.
+    Softmax,
+}
+
+impl Output {
+    /// Every output function.
+    pub const ALL: [Output; 2] = [Output::Sigmoid, Output::Softmax];
+
+    /// The name used in model files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Output::Sigmoid => "sigmoid",
+            Output::Softmax => "softmax",
+        }
+    }
+
+    /// Parses [`Output::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.name() == name)
+    }
+
+    /// Forward, in place, on an output block `(C, N)` stored row-major (one class's values for the
+    /// whole batch contiguous): `Z[L]` becomes `A[L]`.
+    pub fn forward(self, z_then_a: &mut [f32], classes: usize) {
+        match self {
+            Output::Sigmoid => sigmoid_forward(z_then_a),
+            Output::Softmax => softmax_forward(z_then_a, classes),
+        }
+    }
+
+    /// Backward, in place: `dA[L]` becomes `dZ[L]`, from the kept `A[L]` (`(C, N)` row-major).
+    pub fn backward(self, a: &[f32], da_then_dz: &mut [f32], classes: usize) {
+        match self {
+            Output::Sigmoid => sigmoid_backward(a, da_then_dz),
+            Output::Softmax => softmax_backward(a, da_then_dz, classes),
+        }
+    }
+}
+
+impl fmt::Display for Output {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
@@ -81,9 +169,104 @@ pub fn sigmoid_forward(z_then_a: &mut [f32]) {
 
 /// `dZ = dA ⊙ σ'(Z)`, in place, where `σ'(Z) = A ⊙ (1 − A)` from the `A` kept by forward.
 pub fn sigmoid_backward(a: &[f32], da_then_dz: &mut [f32]) {
-    debug_assert_eq!(a.len(), da_then_dz.len());
     for (d, &a) in da_then_dz.iter_mut().zip(a) {
         *d *= sigmoid_prime_from_output(a);
+    }
+}
+
+/// `A = tanh(Z)`, element by element, in place.
+pub fn tanh_forward(z_then_a: &mut [f32]) {
+    for v in z_then_a {
+        *v = v.tanh();
+    }
+}
+
+/// `dZ = dA ⊙ tanh'(Z)`, in place, where `tanh'(z) = 1 − tanh²(z) = 1 − a²`.
+pub fn tanh_backward(a: &[f32], da_then_dz: &mut [f32]) {
+    for (d, &a) in da_then_dz.iter_mut().zip(a) {
+        *d *= 1.0 - a * a;
+    }
+}
+
+/// `A = max(0, Z)`, element by element, in place.
+pub fn relu_forward(z_then_a: &mut [f32]) {
+    for v in z_then_a {
+        *v = v.max(0.0);
+    }
+}
+
+/// `dZ = dA ⊙ ReLU'(Z)`, in place: the error passes where the neuron was active (`a > 0`) and
+/// stops where it was not. (At `z = 0` exactly the derivative is taken as 0.)
+pub fn relu_backward(a: &[f32], da_then_dz: &mut [f32]) {
+    for (d, &a) in da_then_dz.iter_mut().zip(a) {
+        if a <= 0.0 {
+            *d = 0.0;
+        }
+    }
+}
+
+/// `A = Z` where `Z > 0`, `0.01·Z` elsewhere, in place.
+pub fn leaky_relu_forward(z_then_a: &mut [f32]) {
+    for v in z_then_a {
+        if *v < 0.0 {
+            *v *= LEAKY_SLOPE;
+        }
+    }
+}
+
+/// `dZ = dA ⊙ f'(Z)`, in place, with `f'` 1 where `a > 0` and 0.01 elsewhere (`a` has the sign of
+/// `z`, so the kept output tells which side `z` was on).
+pub fn leaky_relu_backward(a: &[f32], da_then_dz: &mut [f32]) {
+    for (d, &a) in da_then_dz.iter_mut().zip(a) {
+        if a <= 0.0 {
+            *d *= LEAKY_SLOPE;
+        }
+    }
+}
+
+/// The softmax of each column of `Z`, `(C, N)` row-major, in place:
+/// `aᵢ = e^(zᵢ − max z) / Σₖ e^(zₖ − max z)`.
+///
+/// Subtracting the column's largest value changes nothing mathematically (it cancels in the
+/// ratio) but keeps every `e^(...)` at most 1, so large `z` cannot overflow. For example the
+/// column `(1, 2, 3)` becomes `(0.090, 0.245, 0.665)`.
+pub fn softmax_forward(z_then_a: &mut [f32], classes: usize) {
+    let n = z_then_a.len() / classes;
+    debug_assert_eq!(z_then_a.len(), classes * n);
+    for j in 0..n {
+        let max = (0..classes)
+            .map(|c| z_then_a[c * n + j])
+            .fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for c in 0..classes {
+            let e = (z_then_a[c * n + j] - max).exp();
+            z_then_a[c * n + j] = e;
+            sum += e;
+        }
+        for c in 0..classes {
+            z_then_a[c * n + j] /= sum;
+        }
+    }
+}
+
+/// Backward through the softmax, column by column, in place:
+/// `dzᵢ = aᵢ·(daᵢ − Σₖ aₖ·daₖ)`.
+///
+/// In the forward pass each `aᵢ` depends on every `zₖ`: `∂aᵢ/∂zₖ = aᵢ·(δᵢₖ − aₖ)`. So now
+/// `dzₖ = Σᵢ daᵢ·aᵢ·(δᵢₖ − aₖ) = aₖ·daₖ − aₖ·Σᵢ aᵢ·daᵢ`, the Jacobian applied without being built.
+/// (With the cross-entropy loss the whole product collapses to `A − Y`; see
+/// [`crate::loss::Loss::output_delta`].)
+pub fn softmax_backward(a: &[f32], da_then_dz: &mut [f32], classes: usize) {
+    let n = a.len() / classes;
+    debug_assert_eq!(da_then_dz.len(), a.len());
+    for j in 0..n {
+        let dot: f32 = (0..classes)
+            .map(|c| a[c * n + j] * da_then_dz[c * n + j])
+            .sum();
+        for c in 0..classes {
+            let i = c * n + j;
+            da_then_dz[i] = a[i] * (da_then_dz[i] - dot);
+        }
     }
 }
 
@@ -101,24 +284,86 @@ mod tests {
         assert_eq!(sigmoid(1000.0), 1.0);
     }
 
-    #[test]
-    fn sigmoid_prime_matches_finite_differences() {
-        for &z in &[-6.0f32, -1.5, 0.0, 0.3, 2.0, 5.0] {
-            let h = 1e-2f64;
-            let s = |z: f64| 1.0 / (1.0 + (-z).exp());
-            let numeric = (s(z as f64 + h) - s(z as f64 - h)) / (2.0 * h);
-            let analytic = sigmoid_prime_from_output(sigmoid(z)) as f64;
+    /// `f'` from the kept output, against a central difference of `f` computed in f64.
+    fn check_derivative(activation: Activation, f: impl Fn(f64) -> f64) {
+        for &z in &[-6.0f32, -1.5, -0.2, 0.3, 2.0, 5.0] {
+            let h = 1e-3f64;
+            let numeric = (f(z as f64 + h) - f(z as f64 - h)) / (2.0 * h);
+            let mut a = [z];
+            activation.forward(&mut a);
             assert!(
-                (numeric - analytic).abs() < 1e-4,
-                "z = {z}: σ' = {analytic}, finite difference {numeric}"
+                (a[0] as f64 - f(z as f64)).abs() < 1e-6,
+                "{activation}({z})"
+            );
+            let mut d = [1.0];
+            activation.backward(&a, &mut d);
+            assert!(
+                (numeric - d[0] as f64).abs() < 1e-4,
+                "z = {z}: {activation}' = {}, finite difference {numeric}",
+                d[0]
             );
         }
     }
 
     #[test]
-    fn activation_names_round_trip() {
-        let a = Activation::Sigmoid;
-        assert_eq!(Activation::from_name(a.name()), Some(a));
+    fn every_derivative_matches_finite_differences() {
+        check_derivative(Activation::Sigmoid, |z| 1.0 / (1.0 + (-z).exp()));
+        check_derivative(Activation::Tanh, f64::tanh);
+        check_derivative(Activation::Relu, |z| z.max(0.0));
+        check_derivative(Activation::LeakyRelu, |z| {
+            if z > 0.0 { z } else { LEAKY_SLOPE as f64 * z }
+        });
+    }
+
+    #[test]
+    fn softmax_columns_are_distributions_even_for_huge_inputs() {
+        // Two columns, (1, 2, 3) and (1000, 0, -1000), stored row-major.
+        let mut z = [1.0, 1000.0, 2.0, 0.0, 3.0, -1000.0];
+        softmax_forward(&mut z, 3);
+        assert!((z[0] - 0.09003057).abs() < 1e-6);
+        assert!((z[2] - 0.24472847).abs() < 1e-6);
+        assert!((z[4] - 0.66524096).abs() < 1e-6);
+        assert_eq!([z[1], z[3], z[5]], [1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn softmax_backward_applies_its_jacobian() {
+        let z = [0.5f32, -1.0, 2.0];
+        let mut a = z;
+        softmax_forward(&mut a, 3);
+        let da = [0.3f32, -0.7, 1.1];
+        let mut dz = da;
+        softmax_backward(&a, &mut dz, 3);
+        // dz_k = Σ_i da_i ∂a_i/∂z_k, by finite differences of the softmax.
+        for k in 0..3 {
+            let h = 1e-3;
+            let shifted = |s: f32| {
+                let mut v = z;
+                v[k] += s;
+                softmax_forward(&mut v, 3);
+                v
+            };
+            let (plus, minus) = (shifted(h), shifted(-h));
+            let numeric: f32 = (0..3)
+                .map(|i| da[i] * (plus[i] - minus[i]) / (2.0 * h))
+                .sum();
+            assert!(
+                (numeric - dz[k]).abs() < 1e-3,
+                "k = {k}: {} vs {numeric}",
+                dz[k]
+            );
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for a in Activation::ALL {
+            assert_eq!(Activation::from_name(a.name()), Some(a));
+        }
+        for o in Output::ALL {
+            assert_eq!(Output::from_name(o.name()), Some(o));
+        }
         assert_eq!(Activation::from_name("softsign"), None);
+        assert_eq!(Output::from_name("relu"), None);
     }
 }

@@ -11,7 +11,7 @@ use crate::matrix::{MatMut, MatRef, gemm};
 use crate::metrics::evaluate;
 use crate::model::Model;
 use crate::team::{self, row_blocks};
-use crate::train::{Event, TrainConfig, train, with_threads};
+use crate::train::{Event, Sets, TrainConfig, train, with_threads};
 use smallvec::SmallVec;
 use std::time::Instant;
 
@@ -64,12 +64,18 @@ pub fn time_training(
 ) -> Result<Vec<f64>> {
     let mut model = Model::new(config)?;
     let mut seconds = Vec::with_capacity(epochs);
-    train(&mut model, train_set, test_set, epochs, threads, |event| {
-        if let Event::EpochEnd { record, .. } = event {
-            seconds.push(record.seconds);
-        }
-        Ok(())
-    })?;
+    train(
+        &mut model,
+        Sets::new(train_set, test_set),
+        epochs,
+        threads,
+        |event| {
+            if let Event::EpochEnd { record, .. } = event {
+                seconds.push(record.seconds);
+            }
+            Ok(())
+        },
+    )?;
     Ok(seconds)
 }
 

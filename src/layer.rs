@@ -15,10 +15,75 @@
 //! layer is the block `0..O`. The input batch `A[0] = X` may be stored either way: the matrix
 //! views ([`MatRef`]) carry their strides.
 
+use crate::activation::Activation;
 use crate::matrix::{MatMut, MatRef, gemm};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
+
+/// How the initial weights are drawn: from `N(0, s²)` with a variance that keeps the signal's
+/// size steady from layer to layer, so that it neither dies out nor blows up before training
+/// starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Init {
+    /// `s² = 1/I` (LeCun et al., 1998): keeps `Z = W·A + B` of order 1 when the `I` inputs are,
+    /// so that sigmoids start in their sensitive range instead of saturated at 0 or 1, where `σ'`
+    /// and so every gradient would vanish. The original network's.
+    Lecun,
+    /// `s² = 2/(I + O)` (Glorot and Bengio, 2010): the average of what keeps the forward signal
+    /// (`1/I`) and the backward error (`1/O`) steady, for activations that are linear near 0 such
+    /// as tanh.
+    Xavier,
+    /// `s² = 2/I` (He et al., 2015): a ReLU zeroes half its inputs on average, halving the
+    /// variance at each layer; doubling the weights' variance makes up for it.
+    He,
+}
+
+impl Init {
+    /// Every initialisation.
+    pub const ALL: [Init; 3] = [Init::Lecun, Init::Xavier, Init::He];
+
+    /// The one that fits `activation`: He for the ReLUs, Xavier for tanh, and for the sigmoid
+    /// LeCun's, the original network's (measured against Xavier in the README).
+    pub fn for_activation(activation: Activation) -> Init {
+        match activation {
+            Activation::Sigmoid => Init::Lecun,
+            Activation::Tanh => Init::Xavier,
+            Activation::Relu | Activation::LeakyRelu => Init::He,
+        }
+    }
+
+    /// The variance `s²` of the weights of a layer with `inputs` and `outputs`.
+    pub fn variance(self, inputs: usize, outputs: usize) -> f32 {
+        match self {
+            Init::Lecun => 1.0 / inputs as f32,
+            Init::Xavier => 2.0 / (inputs + outputs) as f32,
+            Init::He => 2.0 / inputs as f32,
+        }
+    }
+
+    /// The name used on the command line and in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Init::Lecun => "lecun",
+            Init::Xavier => "xavier",
+            Init::He => "he",
+        }
+    }
+
+    /// Parses [`Init::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.name() == name)
+    }
+}
+
+impl std::fmt::Display for Init {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// One fully connected layer: `O` neurons, each looking at all `I` inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,13 +120,10 @@ impl DenseGrads {
 }
 
 impl Dense {
-    /// A layer with weights drawn from `N(0, 1/I)` and zero biases.
-    ///
-    /// The variance `1/I` ("LeCun initialisation") keeps `Z = W·A + B` of order 1 when the `I`
-    /// inputs are of order 1, so that the sigmoids start in their sensitive range instead of
-    /// saturated at 0 or 1, where `σ'` and so every gradient would vanish.
-    pub fn new_random(inputs: usize, outputs: usize, rng: &mut impl Rng) -> Self {
-        let std_dev = (1.0 / inputs as f32).sqrt();
+    /// A layer with weights drawn from `N(0, s²)`, the variance `s²` chosen by `init` from the
+    /// layer's fan-in `I` and fan-out `O` (see [`Init`]), and zero biases.
+    pub fn new_random(inputs: usize, outputs: usize, init: Init, rng: &mut impl Rng) -> Self {
+        let std_dev = init.variance(inputs, outputs).sqrt();
         let normal = Normal::new(0.0, std_dev).expect("a positive, finite standard deviation");
         Dense {
             inputs,
@@ -223,19 +285,24 @@ mod tests {
     }
 
     #[test]
-    fn initial_weights_have_variance_one_over_fan_in() {
+    fn initial_weights_have_the_variance_of_their_scheme() {
         use rand::SeedableRng;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let layer = Dense::new_random(400, 100, &mut rng);
-        let n = layer.weight.len() as f32;
-        let mean = layer.weight.iter().sum::<f32>() / n;
-        let var = layer.weight.iter().map(|w| (w - mean).powi(2)).sum::<f32>() / n;
-        assert!(mean.abs() < 0.002, "mean {mean}");
-        assert!(
-            (var * 400.0 - 1.0).abs() < 0.05,
-            "variance × I = {}",
-            var * 400.0
-        );
-        assert!(layer.bias.iter().all(|&b| b == 0.0));
+        for (init, expected) in [
+            (Init::Lecun, 1.0 / 400.0),
+            (Init::Xavier, 2.0 / 500.0),
+            (Init::He, 2.0 / 400.0),
+        ] {
+            let layer = Dense::new_random(400, 100, init, &mut rng);
+            let n = layer.weight.len() as f32;
+            let mean = layer.weight.iter().sum::<f32>() / n;
+            let var = layer.weight.iter().map(|w| (w - mean).powi(2)).sum::<f32>() / n;
+            assert!(mean.abs() < 0.003, "{init}: mean {mean}");
+            assert!(
+                (var / expected - 1.0).abs() < 0.05,
+                "{init}: variance {var}, expected {expected}"
+            );
+            assert!(layer.bias.iter().all(|&b| b == 0.0));
+        }
     }
 }

@@ -6,15 +6,16 @@
 //!
 //! | module | what it holds |
 //! | --- | --- |
-//! | [`data`] | IDX and CSV readers, the bundled MNIST, mini-batches ([`data::batch`]) |
+//! | [`data`] | IDX and CSV readers, the bundled MNIST, mini-batches ([`data::batch`]), class names |
 //! | [`augment`] | seeded distortions of training images: shift, rotation, scale, elastic |
 //! | [`matrix`] | `C ← α·A·B + β·C` over strided views, with a naive reference |
 //! | [`layer`] | the dense layer: `Z = W·A + B` forward, `dW`, `dB`, `dA_prev` backward |
-//! | [`activation`] | `A = σ(Z)` and `dZ = dA ⊙ σ'(Z)` |
-//! | [`loss`] | `½‖A − Y‖²` and its gradient `A − Y` |
-//! | [`network`] | the layers stacked: forward and backward through all of them |
-//! | [`optimizer`] | the update `W := W − η·dW` |
-//! | [`train`] | the epoch loop, the learning-rate schedule, the per-epoch record |
+//! | [`activation`] | `A = f(Z)` and `dZ = dA ⊙ f'(Z)`: sigmoid, tanh, ReLU, leaky ReLU, softmax |
+//! | [`loss`] | `½‖A − Y‖²` and the cross-entropy, and `dZ[L]` for each |
+//! | [`network`] | the layers stacked: forward and backward through all of them, dropout |
+//! | [`optimizer`] | the update: SGD `W := W − η·dW`, momentum, Nesterov, Adam, weight decay |
+//! | [`train`] | the epoch loop, learning-rate schedules, validation, the per-epoch record |
+//! | [`sweep`] | several configurations trained alike and compared |
 //! | [`metrics`] | accuracy and the confusion matrix |
 //! | [`model`], [`model_file`] | a network with its training record, saved as safetensors |
 //! | [`preprocess`], [`predict`] | a person's image brought to MNIST's form, and read |
@@ -31,7 +32,7 @@
 //! ```
 //! use ziffer::data::mnist;
 //! use ziffer::model::Model;
-//! use ziffer::train::{TrainConfig, train};
+//! use ziffer::train::{Sets, TrainConfig, train};
 //!
 //! # fn main() -> ziffer::Result<()> {
 //! let data = mnist::load_bundled()?;
@@ -42,7 +43,9 @@
 //! };
 //! let mut model = Model::new(&config)?;
 //! let threads = 1;
-//! train(&mut model, &data.train.take(5000), &data.test, 2, threads, |_event| Ok(()))?;
+//! let train_set = data.train.take(5000);
+//! let sets = Sets::new(&train_set, &data.test);
+//! train(&mut model, sets, 2, threads, |_event| Ok(()))?;
 //! assert!(model.test_accuracy().unwrap() > 0.8);
 //!
 //! let dir = tempfile::tempdir().unwrap();
@@ -69,6 +72,7 @@ pub mod optimizer;
 pub mod plot;
 pub mod predict;
 pub mod preprocess;
+pub mod sweep;
 pub mod team;
 pub mod train;
 pub mod web;

@@ -7,25 +7,35 @@
 //! | --- | --- | --- |
 //! | `layers.{l}.weight` | `[outputs, inputs]` | `W` of layer `l` (0-based), row `o` = weights into neuron `o` |
 //! | `layers.{l}.bias` | `[outputs]` | `B` of layer `l` |
+//! | `optimizer.layers.{l}.weight.{slot}` | `[outputs, inputs]` | what the optimizer keeps for `W` (`velocity`; Adam's `m`, `v`) |
+//! | `optimizer.layers.{l}.bias.{slot}` | `[outputs]` | the same for `B` |
 //!
 //! | metadata key | example | meaning |
 //! | --- | --- | --- |
 //! | `format` | `ziffer` | what wrote the file |
-//! | `format_version` | `1` | bumped on any incompatible change |
+//! | `format_version` | `2` | bumped on any incompatible change |
 //! | `layers` | `784,128,64,10` | sizes, input first |
-//! | `activation` | `sigmoid` | after every layer |
-//! | `loss` | `quadratic` | `½‖A − Y‖²` |
-//! | `training` | JSON | seed, batch size, schedule and per-epoch history ([`TrainingRecord`]) |
+//! | `activation` | `sigmoid` | after every hidden layer (`sigmoid`, `tanh`, `relu`, `leaky-relu`) |
+//! | `output` | `sigmoid` | after the last layer (`sigmoid`, `softmax`) |
+//! | `loss` | `quadratic` | `quadratic` (`½‖A − Y‖²`) or `cross-entropy` |
+//! | `classes` | `["0", ..., "9"]` | JSON: the name of each output |
+//! | `optimizer_steps` | `52500` | updates made so far (Adam's `t`) |
+//! | `training` | JSON | seed, batch size, schedule, optimizer, regularisation, augmentation and per-epoch history ([`TrainingRecord`]) |
+//!
+//! Version 1 files (sigmoid output, quadratic loss, digits, plain SGD, no `output`, `classes` or
+//! `optimizer_steps` key) are still read.
 //!
 //! safetensors holds only data, never code, so loading a file cannot run anything (unlike pickle).
 //! What it is not: a general tensor store; files that are not ziffer networks are refused with
 //! the reason.
 
-use crate::activation::Activation;
+use crate::activation::{Activation, Output};
 use crate::error::{Error, Result};
 use crate::layer::Dense;
+use crate::loss::Loss;
 use crate::model::{Model, TrainingRecord};
-use crate::network::Network;
+use crate::network::{Functions, Network};
+use crate::optimizer::{OptimizerState, Slot};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
 use std::io::Write;
@@ -33,10 +43,8 @@ use std::path::Path;
 
 /// The value of the `format` metadata key.
 pub const FORMAT: &str = "ziffer";
-/// The model file format this version writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
-/// The loss the network was trained with (the only one so far).
-pub const LOSS: &str = "quadratic";
+/// The model file format this version writes (it reads this one and version 1).
+pub const FORMAT_VERSION: u32 = 2;
 /// Model files larger than this are refused before being read (the original network is 438 kB).
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
 
@@ -48,6 +56,12 @@ pub fn weight_name(l: usize) -> String {
 /// The tensor name of layer `l`'s biases.
 pub fn bias_name(l: usize) -> String {
     format!("layers.{l}.bias")
+}
+
+/// The tensor name of what the optimizer keeps as `slot` for layer `l`'s weights (`part`
+/// `"weight"`) or biases (`"bias"`).
+pub fn slot_name(l: usize, part: &str, slot: &str) -> String {
+    format!("optimizer.layers.{l}.{part}.{slot}")
 }
 
 fn to_bytes(values: &[f32]) -> Vec<u8> {
@@ -65,6 +79,19 @@ pub fn to_safetensors(model: &Model) -> Result<Vec<u8>> {
             vec![layer.outputs, layer.inputs],
         ));
         tensors.push((bias_name(l), to_bytes(&layer.bias), vec![layer.outputs]));
+        let slot_names = model.training.optimizer.slot_names();
+        for (slot, name) in model.optimizer_state.slots[l].iter().zip(slot_names) {
+            tensors.push((
+                slot_name(l, "weight", name),
+                to_bytes(&slot.weight),
+                vec![layer.outputs, layer.inputs],
+            ));
+            tensors.push((
+                slot_name(l, "bias", name),
+                to_bytes(&slot.bias),
+                vec![layer.outputs],
+            ));
+        }
     }
     let views = tensors
         .iter()
@@ -81,9 +108,24 @@ pub fn to_safetensors(model: &Model) -> Result<Vec<u8>> {
         ("layers".to_string(), sizes.join(",")),
         (
             "activation".to_string(),
-            network.activation().name().to_string(),
+            network.functions().hidden.name().to_string(),
         ),
-        ("loss".to_string(), LOSS.to_string()),
+        (
+            "output".to_string(),
+            network.functions().output.name().to_string(),
+        ),
+        (
+            "loss".to_string(),
+            network.functions().loss.name().to_string(),
+        ),
+        (
+            "classes".to_string(),
+            serde_json::to_string(&model.classes).expect("names serialise"),
+        ),
+        (
+            "optimizer_steps".to_string(),
+            model.optimizer_state.steps.to_string(),
+        ),
         (
             "training".to_string(),
             serde_json::to_string(&model.training).expect("the training record serialises"),
@@ -183,12 +225,16 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
         )));
     }
     let version = get("format_version")?;
-    if *version != FORMAT_VERSION.to_string() {
-        return Err(bad(format!(
-            "format version '{version}' is not one this ziffer reads ({FORMAT_VERSION}); \
-             use the ziffer version that wrote it"
-        )));
-    }
+    let version: u32 = match version.as_str() {
+        "1" => 1,
+        "2" => 2,
+        _ => {
+            return Err(bad(format!(
+                "format version '{version}' is not one this ziffer reads (1 or {FORMAT_VERSION}); \
+                 use the ziffer version that wrote it"
+            )));
+        }
+    };
     let sizes: Vec<usize> = get("layers")?
         .split(',')
         .map(|s| s.trim().parse::<usize>())
@@ -201,12 +247,38 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
         })?;
     crate::network::check_sizes(&sizes).map_err(|e| bad(format!("metadata 'layers': {e}")))?;
     let activation_name = get("activation")?;
-    let activation = Activation::from_name(activation_name)
+    let hidden = Activation::from_name(activation_name)
         .ok_or_else(|| bad(format!("unknown activation '{activation_name}'")))?;
-    let loss = get("loss")?;
-    if loss != LOSS {
-        return Err(bad(format!("unknown loss '{loss}', expected '{LOSS}'")));
-    }
+    let loss_name = get("loss")?;
+    let loss =
+        Loss::from_name(loss_name).ok_or_else(|| bad(format!("unknown loss '{loss_name}'")))?;
+    let (output, classes, steps) = if version == 1 {
+        if loss != Loss::Quadratic {
+            return Err(bad(format!("a version 1 file with loss '{loss_name}'")));
+        }
+        (Output::Sigmoid, crate::data::classes::digits(), 0)
+    } else {
+        let output_name = get("output")?;
+        let output = Output::from_name(output_name)
+            .ok_or_else(|| bad(format!("unknown output function '{output_name}'")))?;
+        let classes: Vec<String> = serde_json::from_str(get("classes")?).map_err(|e| {
+            bad(format!(
+                "metadata 'classes' is not a JSON list of names: {e}"
+            ))
+        })?;
+        let steps: u64 = get("optimizer_steps")?.parse().map_err(|_| {
+            bad(format!(
+                "metadata 'optimizer_steps' is '{}', expected a whole number",
+                meta["optimizer_steps"]
+            ))
+        })?;
+        (output, classes, steps)
+    };
+    let functions = Functions {
+        hidden,
+        output,
+        loss,
+    };
     let training: TrainingRecord = serde_json::from_str(get("training")?).map_err(|e| {
         bad(format!(
             "metadata 'training' is not a valid training record: {e}"
@@ -216,8 +288,14 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
         return Err(bad("metadata 'training' has batch size 0".to_string()));
     }
 
+    let slot_names = training.optimizer.slot_names();
     let expected: Vec<String> = (0..sizes.len() - 1)
-        .flat_map(|l| [weight_name(l), bias_name(l)])
+        .flat_map(|l| {
+            let slots = slot_names
+                .iter()
+                .flat_map(move |s| [slot_name(l, "weight", s), slot_name(l, "bias", s)]);
+            [weight_name(l), bias_name(l)].into_iter().chain(slots)
+        })
         .collect();
     let mut names = tensors.names();
     names.sort(); // the header is a map: sort, so that the message does not vary
@@ -262,6 +340,7 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
         Ok(values)
     };
     let mut layers = Vec::with_capacity(sizes.len() - 1);
+    let mut slots = Vec::with_capacity(sizes.len() - 1);
     for (l, io) in sizes.windows(2).enumerate() {
         let (inputs, outputs) = (io[0], io[1]);
         layers.push(Dense {
@@ -270,7 +349,25 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
             weight: read(&weight_name(l), &[outputs, inputs])?,
             bias: read(&bias_name(l), &[outputs])?,
         });
+        slots.push(
+            slot_names
+                .iter()
+                .map(|s| {
+                    Ok(Slot {
+                        weight: read(&slot_name(l, "weight", s), &[outputs, inputs])?,
+                        bias: read(&slot_name(l, "bias", s), &[outputs])?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+        );
     }
-    let network = Network::from_layers(layers, activation)?;
-    Ok(Model { network, training })
+    let network = Network::from_layers(layers, functions)?;
+    crate::data::classes::check(&classes, network.outputs())
+        .map_err(|e| bad(format!("metadata 'classes': {e}")))?;
+    Ok(Model {
+        network,
+        training,
+        optimizer_state: OptimizerState { steps, slots },
+        classes,
+    })
 }

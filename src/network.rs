@@ -15,23 +15,49 @@
 //! [`crate::team::Team`]; every value is computed by the same code whatever the cut, so the
 //! result does not depend on the number of threads.
 
-use crate::activation::Activation;
+use crate::activation::{Activation, Output};
 use crate::error::{Error, Result};
-use crate::layer::{Dense, DenseGrads};
-use crate::loss::{quadratic_loss, quadratic_loss_backward};
+use crate::layer::{Dense, DenseGrads, Init};
+use crate::loss::Loss;
 use crate::matrix::MatRef;
 use crate::team::{self, row_blocks};
-use rand::Rng;
+use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 /// The original network: 784 pixels in, two hidden layers of 128 and 64, 10 digits out.
 pub const ORIGINAL_SIZES: [usize; 4] = [784, 128, 64, 10];
 
-/// A feed-forward network of dense layers with the same activation after each.
+/// The functions of a network, besides its sizes: the activation after each hidden layer, the
+/// output layer's function and the loss it is trained with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Functions {
+    pub hidden: Activation,
+    pub output: Output,
+    pub loss: Loss,
+}
+
+impl Functions {
+    /// The original network's: sigmoids everywhere and the quadratic loss.
+    pub const ORIGINAL: Functions = Functions {
+        hidden: Activation::Sigmoid,
+        output: Output::Sigmoid,
+        loss: Loss::Quadratic,
+    };
+}
+
+impl Default for Functions {
+    fn default() -> Self {
+        Functions::ORIGINAL
+    }
+}
+
+/// A feed-forward network of dense layers: an [`Activation`] after each hidden layer, an
+/// [`Output`] function after the last, trained with a [`Loss`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Network {
     layers: Vec<Dense>,
-    activation: Activation,
+    functions: Functions,
 }
 
 /// The buffers one batch needs, allocated once for batches of up to `capacity` images, so that
@@ -40,10 +66,30 @@ pub struct Network {
 pub struct Workspace {
     capacity: usize,
     /// `A[l]` for `l = 1..=L`, each `(n[l], N)`: what forward keeps for backward
-    /// (backward needs `A[l−1]` for `dW` and `A[l]` for `σ'(Z[l]) = A[l]·(1 − A[l])`).
+    /// (backward needs `A[l−1]` for `dW` and `A[l]` for `f'(Z[l])`, see [`crate::activation`]).
     activations: Vec<Vec<f32>>,
     /// `dA[l]`, turned into `dZ[l]` in place, for `l = 1..=L`, each `(n[l], N)`.
     deltas: Vec<Vec<f32>>,
+    /// Dropout's masks and masked activations, in a workspace made for training with dropout.
+    dropout: Option<Dropout>,
+}
+
+/// Dropout (Srivastava et al., 2014) during training: each hidden neuron is switched off for an
+/// image with probability `p`, so that no neuron can rely on particular others being there.
+///
+/// Forward, for hidden layers `l < L`: `Ã[l] = A[l] ⊙ M[l]`, where each entry of the mask `M[l]`
+/// is `0` (dropped, probability `p`) or `1/(1 − p)` (kept); the next layer reads `Ã[l]` instead of
+/// `A[l]`. Scaling the kept ones by `1/(1 − p)` ("inverted dropout") keeps each neuron's expected
+/// output unchanged, so that the network is used without masks after training.
+/// Backward: `dA[l] = dÃ[l] ⊙ M[l]`, before `dZ[l] = dA[l] ⊙ f'(Z[l])`.
+#[derive(Debug, Clone)]
+struct Dropout {
+    /// `p`.
+    rate: f32,
+    /// `M[l]` for the hidden layers, each `(n[l], N)`.
+    masks: Vec<Vec<f32>>,
+    /// `Ã[l] = A[l] ⊙ M[l]` for the hidden layers, each `(n[l], N)`.
+    kept: Vec<Vec<f32>>,
 }
 
 impl Workspace {
@@ -67,6 +113,32 @@ impl Workspace {
         let buffer = &self.activations[l - 1];
         &buffer[..buffer.len() / self.capacity.max(1) * n]
     }
+
+    /// Draws new dropout masks `M[l]` for a batch of `n` images (see [`Dropout`]), used by the
+    /// following forward and backward passes. Does nothing in a workspace without dropout.
+    ///
+    /// The masks are drawn here, in one thread, in a fixed order, so that a seed gives the same
+    /// masks whatever the number of threads.
+    pub fn draw_dropout_masks(&mut self, rng: &mut impl Rng, n: usize) {
+        if let Some(dropout) = &mut self.dropout {
+            for mask in &mut dropout.masks {
+                let rows = mask.len() / self.capacity;
+                dropout_mask(dropout.rate, rng, &mut mask[..rows * n]);
+            }
+        }
+    }
+}
+
+/// Fills `mask` with dropout's `0` (probability `rate`) or `1/(1 − rate)` (kept).
+pub fn dropout_mask(rate: f32, rng: &mut impl Rng, mask: &mut [f32]) {
+    let kept = 1.0 / (1.0 - rate);
+    for m in mask {
+        *m = if rng.random::<f32>() < rate {
+            0.0
+        } else {
+            kept
+        };
+    }
 }
 
 /// `dW[l]` and `dB[l]` of every layer, overwritten by each [`Network::backward`].
@@ -76,19 +148,24 @@ pub struct Gradients {
 }
 
 impl Network {
-    /// A network with the given layer sizes (`[784, 128, 64, 10]` has three layers) and random
-    /// weights (see [`Dense::new_random`]).
-    pub fn new_random(sizes: &[usize], activation: Activation, rng: &mut impl Rng) -> Result<Self> {
+    /// A network with the given layer sizes (`[784, 128, 64, 10]` has three layers), functions,
+    /// and random weights drawn as `init` says (see [`Dense::new_random`]).
+    pub fn new_random(
+        sizes: &[usize],
+        functions: Functions,
+        init: Init,
+        rng: &mut impl Rng,
+    ) -> Result<Self> {
         check_sizes(sizes)?;
         let layers = sizes
             .windows(2)
-            .map(|io| Dense::new_random(io[0], io[1], rng))
+            .map(|io| Dense::new_random(io[0], io[1], init, rng))
             .collect();
-        Ok(Network { layers, activation })
+        Ok(Network { layers, functions })
     }
 
     /// A network from existing layers; each layer's inputs must equal the previous one's outputs.
-    pub fn from_layers(layers: Vec<Dense>, activation: Activation) -> Result<Self> {
+    pub fn from_layers(layers: Vec<Dense>, functions: Functions) -> Result<Self> {
         if layers.is_empty() {
             return Err(Error::config(
                 "layers",
@@ -119,7 +196,7 @@ impl Network {
                 ));
             }
         }
-        Ok(Network { layers, activation })
+        Ok(Network { layers, functions })
     }
 
     /// The sizes `[n[0], n[1], ..., n[L]]`, e.g. `[784, 128, 64, 10]`.
@@ -139,9 +216,14 @@ impl Network {
         self.layers[self.layers.len() - 1].outputs
     }
 
-    /// The activation after every layer.
+    /// The activation, output function and loss.
+    pub fn functions(&self) -> Functions {
+        self.functions
+    }
+
+    /// The activation after every hidden layer.
     pub fn activation(&self) -> Activation {
-        self.activation
+        self.functions.hidden
     }
 
     /// The layers, first to last.
@@ -161,17 +243,38 @@ impl Network {
 
     /// Buffers for batches of up to `capacity` images.
     pub fn workspace(&self, capacity: usize) -> Workspace {
-        let buffers = || {
-            self.layers
-                .iter()
-                .map(|l| vec![0.0; l.outputs * capacity])
-                .collect()
-        };
         Workspace {
             capacity,
-            activations: buffers(),
-            deltas: buffers(),
+            activations: self.batch_buffers(capacity, self.layers.len()),
+            deltas: self.batch_buffers(capacity, self.layers.len()),
+            dropout: None,
         }
+    }
+
+    /// Buffers for training on batches of up to `capacity` images with dropout at `rate`
+    /// (`0 ≤ rate < 1`; 0 is the same as [`Network::workspace`]). Draw the masks before each
+    /// batch with [`Workspace::draw_dropout_masks`].
+    pub fn training_workspace(&self, capacity: usize, rate: f32) -> Workspace {
+        let mut ws = self.workspace(capacity);
+        if rate > 0.0 {
+            let hidden = self.layers.len() - 1;
+            let mut masks = self.batch_buffers(capacity, hidden);
+            masks.iter_mut().for_each(|m| m.fill(1.0));
+            ws.dropout = Some(Dropout {
+                rate,
+                masks,
+                kept: self.batch_buffers(capacity, hidden),
+            });
+        }
+        ws
+    }
+
+    /// One `(n[l], capacity)` buffer for each of the first `count` layers.
+    fn batch_buffers(&self, capacity: usize, count: usize) -> Vec<Vec<f32>> {
+        self.layers[..count]
+            .iter()
+            .map(|l| vec![0.0; l.outputs * capacity])
+            .collect()
     }
 
     /// Zero gradients shaped like this network.
@@ -182,12 +285,15 @@ impl Network {
     }
 
     /// Forward pass for a batch `x` of `(n[0], N)`: for `l = 1..=L`,
-    /// `Z[l] = W[l]·A[l−1] + B[l]` then `A[l] = σ(Z[l])`, with `A[0] = X`.
+    /// `Z[l] = W[l]·A[l−1] + B[l]` then `A[l] = f(Z[l])`, with `A[0] = X`, `f` the hidden
+    /// activation for `l < L` and the output function for `l = L`. In a training workspace with
+    /// dropout, the next layer reads `A[l] ⊙ M[l]` instead of `A[l]` (see [`Dropout`]).
     ///
     /// Returns the output `A[L]`, `(n[L], N)` row-major; every `A[l]` stays in the workspace for
     /// backward.
     pub fn forward<'w>(&self, x: MatRef, ws: &'w mut Workspace) -> &'w [f32] {
         let n = x.cols();
+        let last = self.layers.len() - 1;
         debug_assert_eq!(x.rows(), self.inputs());
         assert!(
             n <= ws.capacity,
@@ -197,54 +303,85 @@ impl Network {
         team::current(|team| {
             for (l, layer) in self.layers.iter().enumerate() {
                 let (before, current) = ws.activations.split_at_mut(l);
-                let a_prev = match l {
-                    0 => x,
-                    _ => ws_matrix(&before[l - 1], layer.inputs, n),
+                let a_prev = match (l, &ws.dropout) {
+                    (0, _) => x,
+                    (_, Some(dropout)) => ws_matrix(&dropout.kept[l - 1], layer.inputs, n),
+                    (_, None) => ws_matrix(&before[l - 1], layer.inputs, n),
                 };
-                // Z[l] = W[l]·A[l−1] + B[l], then A[l] = σ(Z[l]) in place, a block of neurons
-                // per thread.
+                // Z[l] = W[l]·A[l−1] + B[l], then for a hidden layer A[l] = f(Z[l]) in place,
+                // a block of neurons per thread.
                 let ranges = team.row_ranges(layer.outputs, layer.outputs * layer.inputs * n);
                 let blocks = row_blocks(&mut current[0], n, &ranges);
                 let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
                 team.for_each(&mut parts, |(rows, z_then_a)| {
                     layer.forward(a_prev, rows.clone(), z_then_a);
-                    self.activation.forward(z_then_a);
+                    if l < last {
+                        self.functions
+                            .hidden
+                            .forward(&mut z_then_a[..rows.len() * n]);
+                    }
                 });
+                drop(parts);
+                if l < last {
+                    if let Some(dropout) = &mut ws.dropout {
+                        // Ã[l] = A[l] ⊙ M[l]
+                        let size = layer.outputs * n;
+                        let a = &current[0][..size];
+                        let mask = &dropout.masks[l][..size];
+                        for ((kept, &a), &m) in dropout.kept[l][..size].iter_mut().zip(a).zip(mask)
+                        {
+                            *kept = a * m;
+                        }
+                    }
+                }
             }
         });
-        &ws.activations[self.layers.len() - 1][..self.outputs() * n]
+        // A[L] = f(Z[L]): the output function, over whole columns (the softmax needs them).
+        let classes = self.outputs();
+        let output = &mut ws.activations[last][..classes * n];
+        self.functions.output.forward(output, classes);
+        output
     }
 
     /// Backward pass (backprop) after [`Network::forward`] on the same `x`, for targets `y`
     /// `(n[L], N)` row-major (one-hot columns). Overwrites `grads` with `dW[l]`, `dB[l]` of the
-    /// loss `L = (1/N) Σ ½‖A[L] − Y‖²`:
+    /// loss averaged over the batch:
     ///
-    /// - `dA[L] = A[L] − Y` (the loss's gradient, [`quadratic_loss_backward`]);
-    /// - for `l = L..=1`: `dZ[l] = dA[l] ⊙ σ'(Z[l])`, then `dW[l] = (1/N)·dZ[l]·A[l−1]ᵀ` and
-    ///   `dB[l] = (1/N)·Σ dZ[l]` ([`Dense::backward_params`]), and `dA[l−1] = W[l]ᵀ·dZ[l]`
-    ///   ([`Dense::backward_input`]).
+    /// - `dZ[L]` from the loss and the output function ([`Loss::output_delta`]; `A[L] − Y` for the
+    ///   cross-entropy);
+    /// - for `l = L..=1`: `dZ[l] = dA[l] ⊙ f'(Z[l])` (for `l < L`), then
+    ///   `dW[l] = (1/N)·dZ[l]·A[l−1]ᵀ` and `dB[l] = (1/N)·Σ dZ[l]` ([`Dense::backward_params`]),
+    ///   and `dA[l−1] = W[l]ᵀ·dZ[l]` ([`Dense::backward_input`]), masked by dropout if any.
     ///
     /// `dA[0]`, the gradient for the pixels, is never needed and not computed.
     pub fn backward(&self, x: MatRef, y: &[f32], ws: &mut Workspace, grads: &mut Gradients) {
         let n = x.cols();
         let last = self.layers.len() - 1;
-        let out = self.outputs() * n;
-        quadratic_loss_backward(
+        let classes = self.outputs();
+        let out = classes * n;
+        self.functions.loss.output_delta(
+            self.functions.output,
             &ws.activations[last][..out],
             &y[..out],
             &mut ws.deltas[last][..out],
+            classes,
         );
         team::current(|team| {
             for l in (0..=last).rev() {
                 let layer = &self.layers[l];
-                let a_prev = match l {
-                    0 => x,
-                    _ => ws_matrix(&ws.activations[l - 1], layer.inputs, n),
+                let a_prev = match (l, &ws.dropout) {
+                    (0, _) => x,
+                    (_, Some(dropout)) => ws_matrix(&dropout.kept[l - 1], layer.inputs, n),
+                    (_, None) => ws_matrix(&ws.activations[l - 1], layer.inputs, n),
                 };
                 let a = &ws.activations[l];
+                let mask = match &ws.dropout {
+                    Some(dropout) if l < last => Some(&dropout.masks[l]),
+                    _ => None,
+                };
                 let grads = &mut grads.layers[l];
-                // dZ[l] = dA[l] ⊙ σ'(Z[l]) in place, then dW[l] and dB[l], a block of neurons per
-                // thread.
+                // For a hidden layer dA[l] ⊙ M[l] (dropout) and dZ[l] = dA[l] ⊙ f'(Z[l]), in
+                // place; then dW[l] and dB[l]; a block of neurons per thread.
                 let work = layer.outputs * layer.inputs * n;
                 let ranges = team.row_ranges(layer.outputs, work);
                 let deltas = row_blocks(&mut ws.deltas[l], n, &ranges);
@@ -254,8 +391,16 @@ impl Network {
                     .zip(dws.into_iter().zip(dbs))
                     .collect();
                 team.for_each(&mut parts, |((rows, da_then_dz), (dw, db))| {
-                    let a = &a[rows.start * n..rows.end * n];
-                    self.activation.backward(a, da_then_dz);
+                    let block = rows.start * n..rows.end * n;
+                    let da_then_dz = &mut da_then_dz[..rows.len() * n];
+                    if l < last {
+                        if let Some(mask) = mask {
+                            for (d, &m) in da_then_dz.iter_mut().zip(&mask[block.clone()]) {
+                                *d *= m;
+                            }
+                        }
+                        self.functions.hidden.backward(&a[block], da_then_dz);
+                    }
                     layer.backward_params(a_prev, da_then_dz, rows.clone(), dw, db);
                 });
                 drop(parts);
@@ -275,8 +420,8 @@ impl Network {
         });
     }
 
-    /// One step's maths for a batch: forward, the loss, backward. Returns the loss
-    /// `(1/N) Σ ½‖A[L] − Y‖²` before the update.
+    /// One step's maths for a batch: forward, the loss, backward. Returns the loss before the
+    /// update, averaged over the batch.
     pub fn loss_and_gradients(
         &self,
         x: MatRef,
@@ -284,18 +429,19 @@ impl Network {
         ws: &mut Workspace,
         grads: &mut Gradients,
     ) -> f32 {
-        let n = x.cols();
-        let output = self.forward(x, ws);
-        let loss = quadratic_loss(output, &y[..output.len()], n);
+        let loss = self.loss(x, y, ws);
         self.backward(x, y, ws, grads);
         loss
     }
 
-    /// The loss of a batch, without gradients.
+    /// The loss of a batch, averaged over its images, without gradients.
     pub fn loss(&self, x: MatRef, y: &[f32], ws: &mut Workspace) -> f32 {
         let n = x.cols();
         let output = self.forward(x, ws);
-        quadratic_loss(output, &y[..output.len()], n)
+        let Functions {
+            output: f, loss, ..
+        } = self.functions;
+        loss.value(f, output, &y[..output.len()], n)
     }
 }
 
@@ -363,7 +509,8 @@ mod tests {
     fn the_original_network_has_109386_parameters() {
         let net = Network::new_random(
             &ORIGINAL_SIZES,
-            Activation::Sigmoid,
+            Functions::ORIGINAL,
+            Init::Lecun,
             &mut ChaCha8Rng::seed_from_u64(0),
         )
         .unwrap();
@@ -375,7 +522,8 @@ mod tests {
     fn sizes_with_a_zero_or_too_few_entries_are_refused() {
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         for bad in [&[784, 0, 10][..], &[784], &[]] {
-            let err = Network::new_random(bad, Activation::Sigmoid, &mut rng).unwrap_err();
+            let err =
+                Network::new_random(bad, Functions::ORIGINAL, Init::Lecun, &mut rng).unwrap_err();
             assert!(
                 matches!(err, Error::InvalidConfig { what: "layers", .. }),
                 "{err}"
@@ -387,7 +535,8 @@ mod tests {
     fn the_workspace_keeps_every_layers_activations_after_forward() {
         let net = Network::new_random(
             &[4, 3, 2],
-            Activation::Sigmoid,
+            Functions::ORIGINAL,
+            Init::Lecun,
             &mut ChaCha8Rng::seed_from_u64(0),
         )
         .unwrap();

@@ -1,76 +1,529 @@
 //! The update rule: how the gradients change the parameters.
 //!
-//! What it is: plain gradient descent, the original network's optimizer. What it is not: the
-//! gradients themselves (see [`crate::network::Network::backward`]).
+//! What it is: the optimizers, each update written out as one function over a slice of
+//! parameters, with its formula, and [`Optimizer::step`], which applies one to every layer.
+//! With `θ` a parameter, `g = dθ` its gradient on the batch and `η` the learning rate:
+//!
+//! | optimizer | update | kept between steps |
+//! | --- | --- | --- |
+//! | SGD | `θ ← θ − η·g` | nothing |
+//! | momentum | `v ← μ·v + g`, `θ ← θ − η·v` | the velocity `v` |
+//! | Nesterov | `v ← μ·v + g`, `θ ← θ − η·(g + μ·v)` | the velocity `v` |
+//! | Adam | `m ← β₁·m + (1 − β₁)·g`, `v ← β₂·v + (1 − β₂)·g²`, `θ ← θ − η·m̂ / (√v̂ + ε)` | the moments `m`, `v` and the step count `t` |
+//!
+//! L2 weight decay adds `½λ‖W‖²` to the loss, so `λ·W` to each weight's gradient
+//! ([`l2_gradient`]) before the update; biases are not decayed.
+//!
+//! What it is not: the gradients themselves (see [`crate::network::Network::backward`]) or the
+//! learning rate's schedule (see [`crate::train::Schedule`]).
 
+use crate::error::{Error, Result};
 use crate::network::{Gradients, Network};
 use crate::team::{self, row_blocks};
 use smallvec::SmallVec;
+use std::fmt;
+use std::str::FromStr;
 
-/// Stochastic gradient descent: a step of length `η` (the learning rate) against the gradient,
-/// computed on one mini-batch.
+/// How the parameters follow their gradients.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Sgd {
-    /// `η`.
-    pub learning_rate: f32,
+pub enum Optimizer {
+    /// Plain stochastic gradient descent, the original network's.
+    Sgd,
+    /// SGD with momentum `μ` (Polyak's heavy ball, or Nesterov's look-ahead form): the step is a
+    /// running sum of past gradients, which speeds up along directions they agree on.
+    Momentum { momentum: f32, nesterov: bool },
+    /// Adam (Kingma and Ba, 2015): each parameter's step is scaled by a running estimate of its
+    /// gradient's size, so that every parameter moves about `η` per step at most.
+    Adam {
+        beta1: f32,
+        beta2: f32,
+        epsilon: f32,
+    },
 }
 
-impl Sgd {
-    /// The update of some parameters `θ` from their gradients: `θ := θ − η·dθ`, i.e.
-    /// `W := W − η·dW` for weights and `B := B − η·dB` for biases.
-    pub fn update(&self, params: &mut [f32], grads: &[f32]) {
-        debug_assert_eq!(params.len(), grads.len());
-        let eta = self.learning_rate;
-        for (p, &g) in params.iter_mut().zip(grads) {
-            *p -= eta * g;
+/// Values an optimizer keeps for one layer between steps, shaped like the layer's parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slot {
+    /// Shaped like `W`, `(O, I)` row-major.
+    pub weight: Vec<f32>,
+    /// Shaped like `B`, `(O)`.
+    pub bias: Vec<f32>,
+}
+
+/// Everything an optimizer keeps between steps: saved with the model, so that a resumed run
+/// continues exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimizerState {
+    /// Updates made so far (Adam's `t` before the next step).
+    pub steps: u64,
+    /// `slots[l][s]`: slot `s` (named by [`Optimizer::slot_names`]) of layer `l`.
+    pub slots: Vec<Vec<Slot>>,
+}
+
+impl Optimizer {
+    /// The default momentum `μ`.
+    pub const MOMENTUM: f32 = 0.9;
+    /// Adam with the paper's defaults: `β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`.
+    pub const ADAM: Optimizer = Optimizer::Adam {
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+    };
+
+    /// The names of the values kept per parameter: none for SGD, `velocity` for momentum,
+    /// `m` and `v` for Adam.
+    pub fn slot_names(&self) -> &'static [&'static str] {
+        match self {
+            Optimizer::Sgd => &[],
+            Optimizer::Momentum { .. } => &["velocity"],
+            Optimizer::Adam { .. } => &["m", "v"],
         }
     }
 
-    /// One step for every layer of `network`, with the gradients of [`Network::backward`]; the
-    /// layers' neurons are split into blocks, one per thread of the current team.
-    pub fn step(&self, network: &mut Network, grads: &Gradients) {
+    /// The state before the first step: every slot zero.
+    pub fn new_state(&self, network: &Network) -> OptimizerState {
+        let slots = network
+            .layers()
+            .iter()
+            .map(|layer| {
+                self.slot_names()
+                    .iter()
+                    .map(|_| Slot {
+                        weight: vec![0.0; layer.weight.len()],
+                        bias: vec![0.0; layer.bias.len()],
+                    })
+                    .collect()
+            })
+            .collect();
+        OptimizerState { steps: 0, slots }
+    }
+
+    /// Checks that `state` was made by this optimizer for `network`.
+    pub fn check_state(&self, network: &Network, state: &OptimizerState) -> Result<()> {
+        let fits = state.slots.len() == network.layers().len()
+            && state
+                .slots
+                .iter()
+                .zip(network.layers())
+                .all(|(slots, layer)| {
+                    slots.len() == self.slot_names().len()
+                        && slots.iter().all(|s| {
+                            s.weight.len() == layer.weight.len() && s.bias.len() == layer.bias.len()
+                        })
+                });
+        if fits {
+            Ok(())
+        } else {
+            Err(Error::config(
+                "optimizer",
+                format!("the saved state does not fit {self} on this network"),
+            ))
+        }
+    }
+
+    /// One update of every layer of `network` with the gradients of
+    /// [`Network::backward`], learning rate `eta` and L2 weight decay `lambda`; the layers'
+    /// neurons are split into blocks, one per thread of the current team (each parameter's
+    /// update reads only its own values, so the result does not depend on the split).
+    pub fn step(
+        &self,
+        network: &mut Network,
+        grads: &Gradients,
+        state: &mut OptimizerState,
+        eta: f32,
+        lambda: f32,
+    ) {
+        state.steps += 1;
+        let t = state.steps;
         team::current(|team| {
-            for (layer, g) in network.layers_mut().iter_mut().zip(&grads.layers) {
+            let layers = network.layers_mut().iter_mut();
+            for ((layer, g), slots) in layers.zip(&grads.layers).zip(&mut state.slots) {
                 let (inputs, outputs) = (layer.inputs, layer.outputs);
-                // An update is one multiply-add per parameter; share it only when it is large.
+                // An update is a few operations per parameter; share it only when it is large.
                 let ranges = team.row_ranges(outputs, outputs * inputs * 8);
                 let weights = row_blocks(&mut layer.weight, inputs, &ranges);
                 let biases = row_blocks(&mut layer.bias, 1, &ranges);
-                let mut parts: SmallVec<[_; 8]> =
-                    (ranges.into_iter().zip(weights)).zip(biases).collect();
-                team.for_each(&mut parts, |((rows, w), b)| {
-                    // W := W − η·dW, B := B − η·dB, for the neurons `rows`
-                    self.update(w, &g.dweight[rows.start * inputs..rows.end * inputs]);
-                    self.update(b, &g.dbias[rows.clone()]);
+                let mut slot_blocks: SmallVec<[SmallVec<[_; 2]>; 8]> =
+                    ranges.iter().map(|_| SmallVec::new()).collect();
+                for slot in slots.iter_mut() {
+                    let w = row_blocks(&mut slot.weight, inputs, &ranges);
+                    let b = row_blocks(&mut slot.bias, 1, &ranges);
+                    for (block, wb) in slot_blocks.iter_mut().zip(w.into_iter().zip(b)) {
+                        block.push(wb);
+                    }
+                }
+                let mut parts: SmallVec<[_; 8]> = (ranges.into_iter().zip(weights))
+                    .zip(biases.into_iter().zip(slot_blocks))
+                    .collect();
+                team.for_each(&mut parts, |((rows, w), (b, slots))| {
+                    let dw = &g.dweight[rows.start * inputs..rows.end * inputs];
+                    let db = &g.dbias[rows.clone()];
+                    let (slots_w, slots_b): (SmallVec<[_; 2]>, SmallVec<[_; 2]>) =
+                        slots.iter_mut().map(|(w, b)| (&mut **w, &mut **b)).unzip();
+                    self.update(w, dw, slots_w, eta, lambda, t);
+                    self.update(b, db, slots_b, eta, 0.0, t);
                 });
             }
         });
+    }
+
+    /// The update of some parameters `theta` with gradients `g` and this optimizer's slots for
+    /// them, at step `t` (1-based).
+    fn update(
+        &self,
+        theta: &mut [f32],
+        g: &[f32],
+        mut slots: SmallVec<[&mut [f32]; 2]>,
+        eta: f32,
+        lambda: f32,
+        t: u64,
+    ) {
+        match *self {
+            Optimizer::Sgd => sgd_update(theta, g, eta, lambda),
+            Optimizer::Momentum {
+                momentum,
+                nesterov: false,
+            } => momentum_update(theta, &mut *slots[0], g, eta, momentum, lambda),
+            Optimizer::Momentum {
+                momentum,
+                nesterov: true,
+            } => nesterov_update(theta, &mut *slots[0], g, eta, momentum, lambda),
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } => {
+                let (m, v) = slots.split_at_mut(1);
+                let hyper = AdamStep::new(beta1, beta2, epsilon, t);
+                adam_update(theta, &mut *m[0], &mut *v[0], g, eta, &hyper, lambda)
+            }
+        }
+    }
+}
+
+/// The gradient with L2 weight decay: `g + λ·θ` (the gradient of `L + ½λ‖θ‖²`).
+#[inline]
+pub fn l2_gradient(g: f32, theta: f32, lambda: f32) -> f32 {
+    g + lambda * theta
+}
+
+/// SGD: `θ ← θ − η·g`, e.g. `W := W − η·dW`.
+pub fn sgd_update(theta: &mut [f32], g: &[f32], eta: f32, lambda: f32) {
+    debug_assert_eq!(theta.len(), g.len());
+    for (p, &g) in theta.iter_mut().zip(g) {
+        *p -= eta * l2_gradient(g, *p, lambda);
+    }
+}
+
+/// Momentum: `v ← μ·v + g`, then `θ ← θ − η·v`.
+pub fn momentum_update(
+    theta: &mut [f32],
+    v: &mut [f32],
+    g: &[f32],
+    eta: f32,
+    mu: f32,
+    lambda: f32,
+) {
+    for ((p, v), &g) in theta.iter_mut().zip(v).zip(g) {
+        *v = mu * *v + l2_gradient(g, *p, lambda);
+        *p -= eta * *v;
+    }
+}
+
+/// Nesterov momentum: `v ← μ·v + g`, then `θ ← θ − η·(g + μ·v)`: the step taken is the one
+/// the velocity is about to take, looked ahead (Sutskever et al., 2013, in the form PyTorch uses).
+pub fn nesterov_update(
+    theta: &mut [f32],
+    v: &mut [f32],
+    g: &[f32],
+    eta: f32,
+    mu: f32,
+    lambda: f32,
+) {
+    for ((p, v), &g) in theta.iter_mut().zip(v).zip(g) {
+        let g = l2_gradient(g, *p, lambda);
+        *v = mu * *v + g;
+        *p -= eta * (g + mu * *v);
+    }
+}
+
+/// Adam's constants for step `t`: `β₁`, `β₂`, `ε` and the bias corrections `1 − β₁ᵗ`, `1 − β₂ᵗ`.
+#[derive(Debug, Clone, Copy)]
+pub struct AdamStep {
+    beta1: f32,
+    beta2: f32,
+    epsilon: f32,
+    correction1: f32,
+    correction2: f32,
+}
+
+impl AdamStep {
+    /// The constants of step `t` (1-based).
+    pub fn new(beta1: f32, beta2: f32, epsilon: f32, t: u64) -> Self {
+        let t = t.min(i32::MAX as u64) as i32;
+        AdamStep {
+            beta1,
+            beta2,
+            epsilon,
+            correction1: 1.0 - (beta1 as f64).powi(t) as f32,
+            correction2: 1.0 - (beta2 as f64).powi(t) as f32,
+        }
+    }
+}
+
+/// Adam: `m ← β₁·m + (1 − β₁)·g` and `v ← β₂·v + (1 − β₂)·g²` (running means of the gradient and
+/// of its square), corrected for starting at 0: `m̂ = m / (1 − β₁ᵗ)`, `v̂ = v / (1 − β₂ᵗ)`; then
+/// `θ ← θ − η·m̂ / (√v̂ + ε)`.
+pub fn adam_update(
+    theta: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    g: &[f32],
+    eta: f32,
+    step: &AdamStep,
+    lambda: f32,
+) {
+    let AdamStep {
+        beta1,
+        beta2,
+        epsilon,
+        correction1,
+        correction2,
+    } = *step;
+    for (((p, m), v), &g) in theta.iter_mut().zip(m).zip(v).zip(g) {
+        let g = l2_gradient(g, *p, lambda);
+        *m = beta1 * *m + (1.0 - beta1) * g;
+        *v = beta2 * *v + (1.0 - beta2) * g * g;
+        let m_hat = *m / correction1;
+        let v_hat = *v / correction2;
+        *p -= eta * m_hat / (v_hat.sqrt() + epsilon);
+    }
+}
+
+impl fmt::Display for Optimizer {
+    /// `sgd`, `momentum=0.9`, `nesterov=0.9` or `adam=0.9/0.999/1e-8`: what [`FromStr`] reads.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Optimizer::Sgd => f.write_str("sgd"),
+            Optimizer::Momentum { momentum, nesterov } => {
+                let name = if *nesterov { "nesterov" } else { "momentum" };
+                write!(f, "{name}={momentum}")
+            }
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } => write!(f, "adam={beta1}/{beta2}/{epsilon:e}"),
+        }
+    }
+}
+
+impl FromStr for Optimizer {
+    type Err = Error;
+
+    /// Parses `sgd`, `momentum`, `momentum=0.95`, `nesterov`, `nesterov=0.9`, `adam` or
+    /// `adam=0.9/0.999` (`β₁/β₂`, optionally `/ε`).
+    fn from_str(text: &str) -> Result<Self> {
+        let bad = |why: String| {
+            Error::config(
+                "optimizer",
+                format!(
+                    "'{text}': {why}; write e.g. sgd, momentum=0.9, nesterov or adam=0.9/0.999"
+                ),
+            )
+        };
+        let (name, values) = match text.trim().split_once('=') {
+            Some((name, values)) => (name.trim(), Some(values.trim())),
+            None => (text.trim(), None),
+        };
+        let numbers: Vec<f32> = match values {
+            None => Vec::new(),
+            Some(v) => v
+                .split('/')
+                .map(|x| {
+                    x.trim()
+                        .parse::<f32>()
+                        .map_err(|_| bad(format!("'{x}' is not a number")))
+                })
+                .collect::<Result<_>>()?,
+        };
+        let fraction = |x: f32, what: &str| {
+            if x.is_finite() && (0.0..1.0).contains(&x) {
+                Ok(x)
+            } else {
+                Err(bad(format!(
+                    "{what} must be at least 0 and below 1, got {x}"
+                )))
+            }
+        };
+        match name {
+            "sgd" if numbers.is_empty() => Ok(Optimizer::Sgd),
+            "sgd" => Err(bad("plain SGD takes no values".to_string())),
+            "momentum" | "nesterov" => {
+                let momentum = match numbers[..] {
+                    [] => Optimizer::MOMENTUM,
+                    [mu] => fraction(mu, "the momentum")?,
+                    _ => return Err(bad("momentum takes one value, μ".to_string())),
+                };
+                Ok(Optimizer::Momentum {
+                    momentum,
+                    nesterov: name == "nesterov",
+                })
+            }
+            "adam" => {
+                let Optimizer::Adam {
+                    mut beta1,
+                    mut beta2,
+                    mut epsilon,
+                } = Optimizer::ADAM
+                else {
+                    unreachable!("ADAM is Adam")
+                };
+                match numbers[..] {
+                    [] => {}
+                    [b1, b2] => (beta1, beta2) = (fraction(b1, "β₁")?, fraction(b2, "β₂")?),
+                    [b1, b2, e] => {
+                        (beta1, beta2) = (fraction(b1, "β₁")?, fraction(b2, "β₂")?);
+                        if !(e.is_finite() && e > 0.0) {
+                            return Err(bad(format!("ε must be a positive number, got {e}")));
+                        }
+                        epsilon = e;
+                    }
+                    _ => return Err(bad("Adam takes β₁/β₂ or β₁/β₂/ε".to_string())),
+                }
+                Ok(Optimizer::Adam {
+                    beta1,
+                    beta2,
+                    epsilon,
+                })
+            }
+            _ => Err(bad(format!("unknown optimizer '{name}'"))),
+        }
+    }
+}
+
+impl serde::Serialize for Optimizer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Optimizer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::Activation;
     use crate::layer::{Dense, DenseGrads};
+    use crate::network::Functions;
 
-    #[test]
-    fn a_step_moves_against_the_gradient() {
+    fn one_layer(weight: [f32; 2]) -> Network {
         let layer = Dense {
             inputs: 1,
             outputs: 2,
-            weight: vec![1.0, 1.0],
+            weight: weight.to_vec(),
             bias: vec![0.0, 0.0],
         };
-        let mut network = Network::from_layers(vec![layer], Activation::Sigmoid).unwrap();
-        let grads = Gradients {
+        Network::from_layers(vec![layer], Functions::ORIGINAL).unwrap()
+    }
+
+    fn grads(dweight: [f32; 2], dbias: [f32; 2]) -> Gradients {
+        Gradients {
             layers: vec![DenseGrads {
-                dweight: vec![2.0, -4.0],
-                dbias: vec![1.0, 0.0],
+                dweight: dweight.to_vec(),
+                dbias: dbias.to_vec(),
             }],
-        };
-        Sgd { learning_rate: 0.5 }.step(&mut network, &grads);
+        }
+    }
+
+    #[test]
+    fn an_sgd_step_moves_against_the_gradient() {
+        let mut network = one_layer([1.0, 1.0]);
+        let mut state = Optimizer::Sgd.new_state(&network);
+        let g = grads([2.0, -4.0], [1.0, 0.0]);
+        Optimizer::Sgd.step(&mut network, &g, &mut state, 0.5, 0.0);
         assert_eq!(network.layers()[0].weight, [0.0, 3.0]);
         assert_eq!(network.layers()[0].bias, [-0.5, 0.0]);
+    }
+
+    #[test]
+    fn weight_decay_shrinks_weights_but_not_biases() {
+        let mut network = one_layer([2.0, -2.0]);
+        network.layers_mut()[0].bias = vec![1.0, 1.0];
+        let mut state = Optimizer::Sgd.new_state(&network);
+        Optimizer::Sgd.step(
+            &mut network,
+            &grads([0.0; 2], [0.0; 2]),
+            &mut state,
+            0.5,
+            0.1,
+        );
+        // W ← W − η·λ·W = 0.95·W
+        assert_eq!(network.layers()[0].weight, [1.9, -1.9]);
+        assert_eq!(network.layers()[0].bias, [1.0, 1.0]);
+    }
+
+    #[test]
+    fn momentum_accumulates_a_constant_gradient() {
+        let opt = Optimizer::Momentum {
+            momentum: 0.5,
+            nesterov: false,
+        };
+        let mut network = one_layer([0.0, 0.0]);
+        let mut state = opt.new_state(&network);
+        let g = grads([1.0, 1.0], [0.0, 0.0]);
+        // v = 1, then 1.5: the steps are η·1 and η·1.5.
+        opt.step(&mut network, &g, &mut state, 0.1, 0.0);
+        opt.step(&mut network, &g, &mut state, 0.1, 0.0);
+        assert!((network.layers()[0].weight[0] + 0.25).abs() < 1e-6);
+        assert_eq!(state.steps, 2);
+        assert_eq!(state.slots[0][0].weight, [1.5, 1.5]);
+    }
+
+    #[test]
+    fn adams_first_step_is_eta_in_the_gradients_direction() {
+        let mut network = one_layer([0.0, 0.0]);
+        let mut state = Optimizer::ADAM.new_state(&network);
+        // Whatever the gradient's size, m̂/√v̂ = g/|g| on the first step.
+        let g = grads([1000.0, -0.001], [0.0, 0.0]);
+        Optimizer::ADAM.step(&mut network, &g, &mut state, 0.01, 0.0);
+        let w = &network.layers()[0].weight;
+        assert!(
+            (w[0] + 0.01).abs() < 1e-5 && (w[1] - 0.01).abs() < 1e-4,
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn optimizers_parse_and_print_back() {
+        for text in [
+            "sgd",
+            "momentum=0.9",
+            "nesterov=0.95",
+            "adam=0.9/0.999/1e-8",
+        ] {
+            let opt: Optimizer = text.parse().unwrap();
+            assert_eq!(opt.to_string(), text);
+        }
+        assert_eq!(
+            "momentum".parse::<Optimizer>().unwrap().to_string(),
+            "momentum=0.9"
+        );
+        assert_eq!("adam".parse::<Optimizer>().unwrap(), Optimizer::ADAM);
+        for (bad, reason) in [
+            ("rmsprop", "unknown optimizer"),
+            ("momentum=1.5", "below 1"),
+            ("momentum=x", "not a number"),
+            ("adam=0.9", "β₁/β₂"),
+            ("adam=0.9/0.999/-1", "positive"),
+            ("sgd=0.1", "no values"),
+        ] {
+            let err = bad.parse::<Optimizer>().unwrap_err().to_string();
+            assert!(err.contains(reason), "'{bad}': {err}");
+        }
     }
 }

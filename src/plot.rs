@@ -15,11 +15,12 @@
 //! | [`weights`] | the first layer's weights, one image per neuron | see [`grid_size`] |
 //! | [`sigmoid`] | `σ(z)` and `σ'(z)` over `z` in `[−8, 8]` | 820 × 480 |
 //! | [`activations`] | every layer's activations for one image | 1000 × 480 |
+//! | [`sweep`] | test accuracy per epoch of several configurations | 1100 × 480 or more |
 //!
 //! [`digits_terminal`] draws digits as text for a terminal instead.
 //!
 //! A path ending in `.svg` gives SVG for the figures made of lines, shapes and text (curves,
-//! confusion, sigmoid, activations); the grids of images are pixels and always PNG. Text renders
+//! confusion, sigmoid, activations, sweep); the grids of images are pixels and always PNG. Text renders
 //! with DejaVu Sans, embedded in the binary (`assets/fonts/`, with its licence), so a plot looks
 //! the same on every machine, with or without system fonts.
 //!
@@ -870,6 +871,167 @@ where
     Ok(())
 }
 
+// ---- sweeps --------------------------------------------------------------------------------------
+
+/// One configuration of a sweep, as [`sweep`] draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepLine {
+    /// What the configuration is, e.g. `784-128-64-10 relu adam`.
+    pub label: String,
+    /// The test accuracy after each epoch, `0..=1`, epoch 1 first.
+    pub test_accuracy: Vec<f64>,
+    /// The epoch chosen by validation accuracy, marked with a ring.
+    pub best_epoch: Option<usize>,
+}
+
+/// Ten colours told apart easily (the "tab10" palette), for one line per configuration.
+const TAB10: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Draws a sweep's test accuracy against the epoch, one line per configuration, each with its
+/// epoch of best validation accuracy ringed, and a legend with each line's accuracy at that
+/// epoch. 1100 pixels wide, at least 480 high (more for a long legend), PNG or SVG.
+pub fn sweep(lines: &[SweepLine], path: &Path) -> Result<()> {
+    if lines.is_empty() || lines.iter().any(|l| l.test_accuracy.is_empty()) {
+        return Err(plot_error(
+            path,
+            "a sweep plot needs at least one configuration with at least one epoch",
+        ));
+    }
+    write_figure(&Sweep { lines }, path)
+}
+
+struct Sweep<'a> {
+    lines: &'a [SweepLine],
+}
+
+impl Sweep<'_> {
+    const LEGEND_ROW: f64 = 22.0;
+}
+
+impl Figure for Sweep<'_> {
+    fn size(&self) -> (u32, u32) {
+        let legend = 110.0 + Self::LEGEND_ROW * self.lines.len() as f64;
+        (1100, legend.max(480.0) as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, p: &Painter<'_, DB>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        let (_, height) = self.size();
+        let epochs = self
+            .lines
+            .iter()
+            .map(|l| l.test_accuracy.len())
+            .max()
+            .unwrap_or(1);
+        p.heading(
+            1100.0,
+            &format!(
+                "Sweep: test accuracy of {} configuration{} over {epochs} epoch{}",
+                self.lines.len(),
+                if self.lines.len() == 1 { "" } else { "s" },
+                if epochs == 1 { "" } else { "s" },
+            ),
+            "a ring marks each configuration's epoch of best validation accuracy; lines below the \
+             range run along its bottom edge",
+        )?;
+        let points = |l: &SweepLine| -> Vec<Xy> {
+            (l.test_accuracy.iter().enumerate())
+                .map(|(e, &a)| ((e + 1) as f64, 100.0 * a))
+                .collect()
+        };
+        // The y range: from the lowest accuracy after the first epoch (the first is often far
+        // below, and would squash the rest) up to the highest, padded.
+        let values: Vec<f64> = self
+            .lines
+            .iter()
+            .flat_map(|l| {
+                let skip = usize::from(l.test_accuracy.len() > 2);
+                l.test_accuracy[skip..].iter().map(|a| 100.0 * a)
+            })
+            .collect();
+        let (lo, hi) = values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &a| {
+                (lo.min(a), hi.max(a))
+            });
+        // Lines that failed (a network stuck near chance) would squash the others: the range
+        // stops 8 points under the best, and lower lines run along the bottom edge.
+        let lo = lo.max(hi - 8.0);
+        let pad = ((hi - lo) * 0.08).max(0.2);
+        let f = Frame {
+            left: 82.0,
+            top: 100.0,
+            right: 700.0,
+            bottom: height as f64 - 68.0,
+            x: (0.5, epochs as f64 + 0.5),
+            y: ((lo - pad).max(0.0), (hi + pad).min(100.0)),
+            log_y: false,
+        };
+        let x_ticks = epoch_ticks(1, epochs);
+        let x_axis = Axis {
+            ticks: &x_ticks,
+            label: &tick_label,
+            title: "epoch",
+        };
+        let y_ticks = linear_ticks(f.y.0, f.y.1, 8);
+        let step = y_ticks.get(1).map_or(1.0, |t| t - y_ticks[0]);
+        let y_axis = Axis {
+            ticks: &y_ticks,
+            label: &|v| tick_label_step(v, step),
+            title: "test accuracy (%)",
+        };
+        draw_axes(p, &f, &x_axis, &y_axis)?;
+        let legend_x = 730.0;
+        p.text("configuration", (legend_x, 96.0), LABEL.bold(), HPos::Left)?;
+        p.text("at best epoch", (1080.0, 96.0), TICK, HPos::Right)?;
+        for (i, line) in self.lines.iter().enumerate() {
+            let colour = TAB10[i % TAB10.len()];
+            // Points below the range (the first epochs) are clipped at the bottom edge.
+            let visible: Vec<Xy> = points(line)
+                .into_iter()
+                .map(|(x, y)| (x, y.max(f.y.0)))
+                .collect();
+            let screen: Vec<Xy> = visible.iter().map(|&xy| f.at(xy)).collect();
+            p.polyline(&screen, colour, 2.0)?;
+            if let Some(best) = line.best_epoch.filter(|&b| b >= 1 && b <= visible.len()) {
+                let at = f.at(visible[best - 1]);
+                p.dot(at, 5.5, colour)?;
+                p.dot(at, 3.0, WHITE)?;
+            }
+            let y = 120.0 + Self::LEGEND_ROW * i as f64;
+            p.polyline(&[(legend_x, y), (legend_x + 22.0, y)], colour, 3.0)?;
+            p.text(&line.label, (legend_x + 30.0, y), TICK, HPos::Left)?;
+            let at_best = line
+                .best_epoch
+                .and_then(|b| line.test_accuracy.get(b.wrapping_sub(1)))
+                .or(line.test_accuracy.last());
+            if let Some(a) = at_best {
+                let font = Font::new(14.0, colour).bold();
+                p.text(
+                    &format!("{:.2}%", 100.0 * a),
+                    (1080.0, y),
+                    font,
+                    HPos::Right,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
 // ---- the sigmoid ---------------------------------------------------------------------------------
 
 /// Draws the sigmoid `σ(z)` and its derivative `σ'(z) = σ(z)·(1 − σ(z))` over `z` in `[−8, 8]`,
@@ -976,12 +1138,23 @@ impl Figure for Sigmoid {
 ///
 /// Every count is drawn as text centred on its cell: in the column of its column's digit and the
 /// row of its row's digit, so a reader (or a test, on the SVG) can read it back.
-pub fn confusion(evaluation: &Evaluation, path: &Path) -> Result<()> {
-    write_figure(&Confusion { e: evaluation }, path)
+///
+/// `classes` names the rows: for classes other than the digits, each row is labelled with its
+/// name, and the columns keep the class numbers.
+pub fn confusion(evaluation: &Evaluation, classes: &[String], path: &Path) -> Result<()> {
+    check_class_names(classes, path)?;
+    write_figure(
+        &Confusion {
+            e: evaluation,
+            classes,
+        },
+        path,
+    )
 }
 
 struct Confusion<'a> {
     e: &'a Evaluation,
+    classes: &'a [String],
 }
 
 impl Figure for Confusion<'_> {
@@ -1003,7 +1176,11 @@ impl Figure for Confusion<'_> {
                 100.0 * e.accuracy(),
                 thousands(e.total())
             ),
-            "each row is a true digit, each column what the network read it as",
+            if named(self.classes) {
+                "each row is a true class, each column (numbered as the rows) what the network read it as"
+            } else {
+                "each row is a true digit, each column what the network read it as"
+            },
         )?;
         let max_wrong = (0..CLASSES)
             .flat_map(|t| (0..CLASSES).filter(move |&q| q != t).map(move |q| (t, q)))
@@ -1043,8 +1220,13 @@ impl Figure for Confusion<'_> {
                     HPos::Center,
                 )?;
             }
-            // The row's digit on the left, its accuracy on the right.
-            p.text(&t.to_string(), (gx - 16.0, cy), LABEL.bold(), HPos::Center)?;
+            // The row's digit (or name and number) on the left, its accuracy on the right.
+            if named(self.classes) {
+                let label = format!("{} {t}", self.classes[t]);
+                p.text(&label, (gx - 6.0, cy), TICK, HPos::Right)?;
+            } else {
+                p.text(&t.to_string(), (gx - 16.0, cy), LABEL.bold(), HPos::Center)?;
+            }
             let accuracy = match per_class[t] {
                 Some(a) => format!("{:.1}%", 100.0 * a),
                 None => "–".to_string(),
@@ -1248,10 +1430,44 @@ fn check_range(data: &Dataset, range: &Range<usize>, path: &Path) -> Result<()> 
     Ok(())
 }
 
+/// Whether `classes` are names other than the digits, which then need a legend.
+fn named(classes: &[String]) -> bool {
+    !crate::data::classes::are_digits(classes)
+}
+
+/// `0 T-shirt/top · 1 Trouser · ...`: what the class numbers under a grid's images mean.
+fn legend(classes: &[String]) -> String {
+    let entries: Vec<String> = classes
+        .iter()
+        .enumerate()
+        .map(|(c, name)| format!("{c} {name}"))
+        .collect();
+    entries.join(" · ")
+}
+
+/// Checks that there is one class name per class.
+fn check_class_names(classes: &[String], path: &Path) -> Result<()> {
+    if classes.len() != CLASSES {
+        return Err(plot_error(
+            path,
+            format!("{} class names for {CLASSES} classes", classes.len()),
+        ));
+    }
+    Ok(())
+}
+
 /// Draws the images `range` of `data` as a grid, each with its label under it, dark ink on
-/// white as on paper, under `title`. PNG only; see [`grid_size`] for the size.
-pub fn digits(data: &Dataset, range: Range<usize>, title: &str, path: &Path) -> Result<()> {
+/// white as on paper, under `title`; for classes other than the digits, a legend under the title
+/// names each label. PNG only; see [`grid_size`] for the size.
+pub fn digits(
+    data: &Dataset,
+    range: Range<usize>,
+    title: &str,
+    classes: &[String],
+    path: &Path,
+) -> Result<()> {
     check_range(data, &range, path)?;
+    check_class_names(classes, path)?;
     let tiles = range
         .clone()
         .map(|i| Tile {
@@ -1265,14 +1481,18 @@ pub fn digits(data: &Dataset, range: Range<usize>, title: &str, path: &Path) -> 
         .unwrap_or(data.source().as_os_str());
     let grid = Grid {
         title: title.to_string(),
-        subtitle: format!(
-            "images {} to {} of {}, {}×{} pixels each",
-            range.start,
-            range.end - 1,
-            file.to_string_lossy(),
-            data.rows(),
-            data.cols()
-        ),
+        subtitle: if named(classes) {
+            legend(classes)
+        } else {
+            format!(
+                "images {} to {} of {}, {}×{} pixels each",
+                range.start,
+                range.end - 1,
+                file.to_string_lossy(),
+                data.rows(),
+                data.cols()
+            )
+        },
         shape: (data.rows(), data.cols()),
         tiles,
         empty: "",
@@ -1283,9 +1503,17 @@ pub fn digits(data: &Dataset, range: Range<usize>, title: &str, path: &Path) -> 
 
 /// Draws the images of `data` whose prediction is wrong (the first `limit` of them), each with
 /// its true label and, in red, what the network read: `7 → 2`. `predictions` holds one predicted
-/// class per image of `data` (as [`crate::metrics::predict_all`] returns them). Returns how many
-/// images were wrong in all. PNG only; see [`grid_size`] for the size.
-pub fn mistakes(data: &Dataset, predictions: &[u8], limit: usize, path: &Path) -> Result<usize> {
+/// class per image of `data` (as [`crate::metrics::predict_all`] returns them); for classes other
+/// than the digits, a legend under the title names each number. Returns how many images were
+/// wrong in all. PNG only; see [`grid_size`] for the size.
+pub fn mistakes(
+    data: &Dataset,
+    predictions: &[u8],
+    limit: usize,
+    classes: &[String],
+    path: &Path,
+) -> Result<usize> {
+    check_class_names(classes, path)?;
     if predictions.len() != data.len() {
         return Err(plot_error(
             path,
@@ -1318,7 +1546,9 @@ pub fn mistakes(data: &Dataset, predictions: &[u8], limit: usize, path: &Path) -
         thousands(data.len()),
         100.0 * wrong.len() as f64 / data.len() as f64
     );
-    let subtitle = if shown.len() < wrong.len() {
+    let subtitle = if named(classes) {
+        format!("true → read; {}", legend(classes))
+    } else if shown.len() < wrong.len() {
         format!(
             "the first {} of them; under each, its true digit → what the network read",
             shown.len()
@@ -1708,6 +1938,7 @@ mod tests {
             epoch,
             lr,
             train_loss: 0.1,
+            validation_accuracy: None,
             test_accuracy: 0.9,
             seconds: 1.0,
         };

@@ -205,7 +205,8 @@ pub fn read_outputs(outputs: [f32; CLASSES], confidence: &Confidence) -> Predict
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::Activation;
+    use crate::layer::Init;
+    use crate::network::Functions;
     use rand::SeedableRng;
 
     #[test]
@@ -252,7 +253,8 @@ mod tests {
     #[test]
     fn a_network_of_the_wrong_shape_is_refused() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let net = Network::new_random(&[100, 10], Activation::Sigmoid, &mut rng).unwrap();
+        let net =
+            Network::new_random(&[100, 10], Functions::ORIGINAL, Init::Lecun, &mut rng).unwrap();
         let err = predict_pixels(&net, &[0; PIXELS], &Confidence::default()).unwrap_err();
         assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
     }
@@ -260,7 +262,13 @@ mod tests {
     #[test]
     fn one_image_gives_the_outputs_of_a_batch() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
-        let net = Network::new_random(&[PIXELS, 16, 10], Activation::Sigmoid, &mut rng).unwrap();
+        let net = Network::new_random(
+            &[PIXELS, 16, 10],
+            Functions::ORIGINAL,
+            Init::Lecun,
+            &mut rng,
+        )
+        .unwrap();
         let pixels: Vec<u8> = (0..2 * PIXELS).map(|i| (i * 37 % 256) as u8).collect();
         let x: Vec<f32> = pixels.iter().map(|&p| normalise_pixel(p)).collect();
         let mut ws = net.workspace(2);

@@ -120,14 +120,17 @@ fn train_prints_a_fixed_width_line_per_epoch() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "784-16-10 (sigmoid): 12,730 parameters",
+            "784-16-10 (sigmoid, sigmoid output, quadratic loss): 12,730 parameters",
         ))
         .stdout(predicate::str::contains(
-            "epoch        lr  train loss  test acc  seconds",
+            "epoch        lr  train loss   val acc  test acc  seconds",
         ))
+        // A small data set has no validation set by default: a dash in its column.
         .stdout(
-            predicate::str::is_match(r"\n    2         3  +0\.\d{5}  +\d+\.\d\d%  +\d+\.\d\d\n")
-                .unwrap(),
+            predicate::str::is_match(
+                r"\n    2         3  +0\.\d{5}         -  +\d+\.\d\d%  +\d+\.\d\d\n",
+            )
+            .unwrap(),
         );
 }
 

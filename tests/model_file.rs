@@ -13,11 +13,15 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use tempfile::TempDir;
 use ziffer::Error;
+use ziffer::activation::{Activation, Output};
 use ziffer::data::{TrainTest, idx, mnist};
+use ziffer::loss::Loss;
 use ziffer::metrics::predict_all;
 use ziffer::model::Model;
 use ziffer::model_file::{self, bias_name, weight_name};
-use ziffer::train::{TrainConfig, train};
+use ziffer::network::Functions;
+use ziffer::optimizer::Optimizer;
+use ziffer::train::{Sets, TrainConfig, train};
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -37,7 +41,10 @@ fn trained(layers: &[usize], images: usize) -> Model {
     };
     let mut model = Model::new(&config).unwrap();
     let (train_set, test_set) = (data.train.take(images), data.test.take(100));
-    train(&mut model, &train_set, &test_set, 1, 1, |_| Ok(())).unwrap();
+    train(&mut model, Sets::new(&train_set, &test_set), 1, 1, |_| {
+        Ok(())
+    })
+    .unwrap();
     assert_eq!(model.epochs_trained(), 1);
     model
 }
@@ -329,7 +336,10 @@ fn each_missing_metadata_entry_is_refused_naming_the_key() {
         "format_version",
         "layers",
         "activation",
+        "output",
         "loss",
+        "classes",
+        "optimizer_steps",
         "training",
     ] {
         let mut parts = Parts::of(tiny());
@@ -360,7 +370,7 @@ fn a_file_written_by_another_program_is_refused() {
 #[test]
 fn an_unknown_format_version_is_refused() {
     let dir = TempDir::new().unwrap();
-    for version in ["2", "0", "one", ""] {
+    for version in ["3", "0", "one", ""] {
         let mut parts = Parts::of(tiny());
         parts
             .meta()
@@ -368,7 +378,7 @@ fn an_unknown_format_version_is_refused() {
         let path = parts.write(&dir, &format!("version-{version}.safetensors"));
         assert_bad_model(
             &path,
-            &format!("format version '{version}' is not one this ziffer reads (1)"),
+            &format!("format version '{version}' is not one this ziffer reads (1 or 2)"),
         );
     }
 }
@@ -379,9 +389,16 @@ fn an_unknown_activation_or_loss_is_refused() {
     let mut parts = Parts::of(tiny());
     parts
         .meta()
-        .insert("activation".to_string(), "relu".to_string());
-    let path = parts.write(&dir, "relu.safetensors");
-    assert_bad_model(&path, "unknown activation 'relu'");
+        .insert("activation".to_string(), "swish".to_string());
+    let path = parts.write(&dir, "swish.safetensors");
+    assert_bad_model(&path, "unknown activation 'swish'");
+
+    let mut parts = Parts::of(tiny());
+    parts
+        .meta()
+        .insert("output".to_string(), "relu".to_string());
+    let path = parts.write(&dir, "relu-output.safetensors");
+    assert_bad_model(&path, "unknown output function 'relu'");
 
     let mut parts = Parts::of(tiny());
     parts
@@ -389,6 +406,133 @@ fn an_unknown_activation_or_loss_is_refused() {
         .insert("loss".to_string(), "cross_entropy".to_string());
     let path = parts.write(&dir, "cross-entropy.safetensors");
     assert_bad_model(&path, "unknown loss 'cross_entropy'");
+}
+
+/// A ReLU network with softmax, cross-entropy and Adam, named for Fashion-MNIST, trained for one
+/// epoch on 300 images.
+fn modern() -> Model {
+    let data = bundled();
+    let config = TrainConfig {
+        layers: vec![784, 12, 10],
+        functions: Functions {
+            hidden: Activation::Relu,
+            output: Output::Softmax,
+            loss: Loss::CrossEntropy,
+        },
+        optimizer: Optimizer::ADAM,
+        schedule: "0.001".parse().unwrap(),
+        dropout: 0.1,
+        weight_decay: 1e-4,
+        validation: 100,
+        classes: ziffer::data::classes::fashion(),
+        ..TrainConfig::default()
+    };
+    let mut model = Model::new(&config).unwrap();
+    let (train_set, test_set) = (data.train.take(300), data.test.take(100));
+    train(&mut model, Sets::new(&train_set, &test_set), 1, 1, |_| {
+        Ok(())
+    })
+    .unwrap();
+    model
+}
+
+#[test]
+fn every_setting_the_optimizers_state_and_the_class_names_survive_the_file() {
+    let dir = TempDir::new().unwrap();
+    let model = modern();
+    assert_eq!(
+        model.optimizer_state.slots[0].len(),
+        2,
+        "Adam keeps m and v"
+    );
+    let path = dir.path().join("modern.safetensors");
+    model_file::save(&model, &path).unwrap();
+    let loaded = model_file::load(&path).unwrap();
+    assert_eq!(loaded, model);
+    assert_eq!(loaded.classes[9], "Ankle boot");
+    assert_eq!(loaded.training.optimizer, Optimizer::ADAM);
+    assert_eq!(
+        loaded.optimizer_state.steps, 10,
+        "300 images in batches of 32"
+    );
+    let parts = Parts::of(&model);
+    assert!(
+        parts
+            .tensors
+            .iter()
+            .any(|t| t.name == "optimizer.layers.1.weight.v")
+    );
+}
+
+#[test]
+fn a_missing_optimizer_tensor_or_bad_class_names_are_refused() {
+    let dir = TempDir::new().unwrap();
+    let mut parts = Parts::of(&modern());
+    parts
+        .tensors
+        .retain(|t| t.name != "optimizer.layers.0.bias.m");
+    let path = parts.write(&dir, "no-m.safetensors");
+    assert_bad_model(&path, "tensor 'optimizer.layers.0.bias.m' is missing");
+
+    for (classes, reason) in [
+        ("[\"a\", \"b\"]", "10 outputs, but there are 2 class names"),
+        ("not json", "not a JSON list of names"),
+    ] {
+        let mut parts = Parts::of(&modern());
+        parts
+            .meta()
+            .insert("classes".to_string(), classes.to_string());
+        let path = parts.write(&dir, "classes.safetensors");
+        assert_bad_model(&path, reason);
+    }
+
+    let mut parts = Parts::of(&modern());
+    parts
+        .meta()
+        .insert("optimizer_steps".to_string(), "-1".to_string());
+    let path = parts.write(&dir, "steps.safetensors");
+    assert_bad_model(&path, "metadata 'optimizer_steps' is '-1'");
+}
+
+#[test]
+fn a_version_1_file_is_read_as_the_original_network_with_digits() {
+    // What ziffer wrote before format version 2: no output, classes or optimizer_steps entries,
+    // and a training record without the newer fields.
+    let dir = TempDir::new().unwrap();
+    let mut parts = Parts::of(tiny());
+    let meta = parts.meta();
+    for key in ["output", "classes", "optimizer_steps"] {
+        meta.remove(key);
+    }
+    meta.insert("format_version".to_string(), "1".to_string());
+    let mut record: serde_json::Value = serde_json::from_str(&meta["training"]).unwrap();
+    let record_map = record.as_object_mut().unwrap();
+    for key in [
+        "init",
+        "optimizer",
+        "weight_decay",
+        "dropout",
+        "augment",
+        "validation",
+        "patience",
+    ] {
+        record_map.remove(key);
+    }
+    meta.insert("training".to_string(), record.to_string());
+    let path = parts.write(&dir, "v1.safetensors");
+    let loaded = model_file::load(&path).unwrap();
+    assert_eq!(loaded.network, tiny().network);
+    assert_eq!(loaded.training, tiny().training);
+    assert_eq!(loaded.classes, ziffer::data::classes::digits());
+    // Plain SGD keeps nothing but its step count, which version 1 did not record.
+    assert_eq!(loaded.optimizer_state.steps, 0);
+
+    // A version 1 file could only hold the quadratic loss.
+    parts
+        .meta()
+        .insert("loss".to_string(), "cross-entropy".to_string());
+    let path = parts.write(&dir, "v1-ce.safetensors");
+    assert_bad_model(&path, "a version 1 file with loss 'cross-entropy'");
 }
 
 #[test]
@@ -436,7 +580,7 @@ fn an_invalid_training_record_is_refused() {
             "metadata 'training' has batch size 0",
         ),
         (
-            good.replace("3x20,0.3x5,0.03x3", "fast"),
+            good.replace("3x25,0.3x5,0.03x3", "fast"),
             "is not a valid training record",
         ),
     ]

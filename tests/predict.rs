@@ -26,7 +26,7 @@ use ziffer::data::mnist;
 use ziffer::model::Model;
 use ziffer::predict::{Confidence, predict, predict_pixels};
 use ziffer::preprocess::{load_image, naive, preprocess_bytes};
-use ziffer::train::{TrainConfig, train};
+use ziffer::train::{Sets, TrainConfig, train};
 
 /// Epochs of the model trained for these tests: 3 at the default rate of 3.0 reach about 96% on
 /// the MNIST test set in a second or two.
@@ -48,7 +48,14 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let data = mnist::load_bundled().unwrap();
         let mut model = Model::new(&TrainConfig::default()).unwrap();
-        train(&mut model, &data.train, &data.test, EPOCHS, 2, |_| Ok(())).unwrap();
+        train(
+            &mut model,
+            Sets::new(&data.train, &data.test),
+            EPOCHS,
+            2,
+            |_| Ok(()),
+        )
+        .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let model_path = dir.path().join("quick.safetensors");
         ziffer::model_file::save(&model, &model_path).unwrap();

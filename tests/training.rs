@@ -3,11 +3,15 @@
 
 use std::sync::OnceLock;
 use ziffer::Error;
+use ziffer::activation::{Activation, Output};
 use ziffer::data::{Dataset, TrainTest, mnist};
+use ziffer::loss::Loss;
 use ziffer::metrics::evaluate;
 use ziffer::model::Model;
 use ziffer::model_file;
-use ziffer::train::{Event, Schedule, TrainConfig, train};
+use ziffer::network::Functions;
+use ziffer::optimizer::Optimizer;
+use ziffer::train::{Event, Schedule, Sets, TrainConfig, train};
 
 /// The bundled MNIST, loaded once for all tests of this file.
 fn mnist() -> &'static TrainTest {
@@ -25,7 +29,14 @@ fn config(layers: &[usize], schedule: &str, seed: u64) -> TrainConfig {
 }
 
 fn run(model: &mut Model, train_set: &Dataset, test_set: &Dataset, epochs: usize, threads: usize) {
-    train(model, train_set, test_set, epochs, threads, |_| Ok(())).unwrap();
+    train(
+        model,
+        Sets::new(train_set, test_set),
+        epochs,
+        threads,
+        |_| Ok(()),
+    )
+    .unwrap();
 }
 
 /// Trains a fresh model and returns it.
@@ -155,12 +166,18 @@ fn a_non_finite_loss_stops_training_and_keeps_the_last_good_weights() {
     model.network.layers_mut()[1].weight[0] = f32::INFINITY;
     let before = model.clone();
     let mut epochs_ended = 0;
-    let err = train(&mut model, &train_set, &test_set, 2, 1, |event| {
-        if let Event::EpochEnd { .. } = event {
-            epochs_ended += 1;
-        }
-        Ok(())
-    })
+    let err = train(
+        &mut model,
+        Sets::new(&train_set, &test_set),
+        2,
+        1,
+        |event| {
+            if let Event::EpochEnd { .. } = event {
+                epochs_ended += 1;
+            }
+            Ok(())
+        },
+    )
     .unwrap_err();
     assert!(matches!(err, Error::Diverged { epoch: 2, .. }), "{err}");
     assert!(err.to_string().contains("smaller learning rate"), "{err}");
@@ -175,14 +192,10 @@ fn a_non_finite_loss_stops_training_and_keeps_the_last_good_weights() {
 fn data_that_does_not_fit_the_network_is_refused_before_training() {
     let data = mnist();
     let mut model = Model::new(&config(&[100, 10], "3", 1)).unwrap();
-    let err = train(
-        &mut model,
-        &data.train.take(10),
-        &data.test.take(10),
-        1,
-        1,
-        |_| Ok(()),
-    )
+    let (train_set, test_set) = (data.train.take(10), data.test.take(10));
+    let err = train(&mut model, Sets::new(&train_set, &test_set), 1, 1, |_| {
+        Ok(())
+    })
     .unwrap_err();
     assert!(
         err.to_string()
@@ -207,4 +220,188 @@ fn schedules_survive_the_model_file() {
     let loaded = model_file::load(&path).unwrap();
     assert_eq!(loaded.training.schedule, schedule);
     assert_eq!(loaded.training.batch_size, 17);
+}
+
+/// A ReLU network with softmax, cross-entropy, Adam, weight decay, dropout and augmentation: every
+/// piece of training that draws random numbers or keeps state.
+fn modern_config(seed: u64) -> TrainConfig {
+    TrainConfig {
+        layers: vec![784, 40, 20, 10],
+        functions: Functions {
+            hidden: Activation::Relu,
+            output: Output::Softmax,
+            loss: Loss::CrossEntropy,
+        },
+        optimizer: Optimizer::ADAM,
+        schedule: "0.002x2,0.001".parse().unwrap(),
+        weight_decay: 1e-4,
+        dropout: 0.2,
+        augment: "elastic".parse().unwrap(),
+        seed,
+        ..TrainConfig::default()
+    }
+}
+
+#[test]
+fn dropout_augmentation_and_adam_are_bit_reproducible_for_each_thread_count() {
+    let c = modern_config(3);
+    for threads in [1, 2] {
+        let a = trained(&c, 400, 2, threads);
+        let b = trained(&c, 400, 2, threads);
+        assert_eq!(a.network, b.network, "{threads} threads");
+        assert_eq!(a.optimizer_state, b.optimizer_state, "{threads} threads");
+    }
+    assert_eq!(
+        trained(&c, 400, 2, 1).network,
+        trained(&c, 400, 2, 2).network
+    );
+    assert_ne!(
+        trained(&c, 400, 2, 1).network,
+        trained(&modern_config(4), 400, 2, 1).network
+    );
+}
+
+#[test]
+fn resuming_adam_with_dropout_and_augmentation_equals_an_uninterrupted_run() {
+    let data = mnist();
+    let (train_set, test_set) = (data.train.take(600), data.test.take(200));
+    let c = modern_config(9);
+    let mut straight = Model::new(&c).unwrap();
+    run(&mut straight, &train_set, &test_set, 3, 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two.safetensors");
+    let mut first = Model::new(&c).unwrap();
+    run(&mut first, &train_set, &test_set, 2, 1);
+    model_file::save(&first, &path).unwrap();
+    let mut resumed = model_file::load(&path).unwrap();
+    assert_eq!(resumed.optimizer_state, first.optimizer_state);
+    run(&mut resumed, &train_set, &test_set, 1, 1);
+    assert_eq!(resumed.network, straight.network);
+    assert_eq!(
+        resumed.optimizer_state.steps,
+        straight.optimizer_state.steps
+    );
+}
+
+#[test]
+fn a_modern_network_learns_mnist_better_than_chance_in_one_epoch() {
+    let model = trained(&modern_config(1), 5000, 1, 2);
+    let accuracy = model.test_accuracy().unwrap();
+    assert!(accuracy > 0.75, "test accuracy {:.2}%", 100.0 * accuracy);
+}
+
+#[test]
+fn validation_is_measured_and_training_stops_after_the_patience() {
+    let data = mnist();
+    let (rest, validation) = data.train.take(1200).split_validation(200).unwrap();
+    assert_eq!((rest.len(), validation.len()), (1000, 200));
+    assert_eq!(validation.image(0), data.train.image(1000));
+    let test_set = data.test.take(200);
+    // A rate this small barely moves the network: the validation accuracy soon stops improving.
+    let mut model = Model::new(&TrainConfig {
+        patience: Some(2),
+        ..config(&[784, 16, 10], "0.00001", 2)
+    })
+    .unwrap();
+    let mut stopped = None;
+    let sets = Sets {
+        train: &rest,
+        validation: Some(&validation),
+        test: &test_set,
+    };
+    train(&mut model, sets, 50, 1, |event| {
+        if let Event::EarlyStop { best_epoch, .. } = event {
+            stopped = Some(best_epoch);
+        }
+        Ok(())
+    })
+    .unwrap();
+    let history = &model.training.history;
+    assert!(history.len() < 50, "ran all {} epochs", history.len());
+    assert!(history.iter().all(|e| e.validation_accuracy.is_some()));
+    let best = stopped.expect("an early stop");
+    assert_eq!(history.len(), best + 2);
+}
+
+#[test]
+fn augmentation_of_images_that_are_not_square_is_refused() {
+    let images = vec![0u8; 4 * 28 * 20];
+    let set = Dataset::new(images, vec![1, 2, 3, 4], 28, 20, "narrow").unwrap();
+    let mut model = Model::new(&TrainConfig {
+        layers: vec![560, 10],
+        ..modern_config(1)
+    })
+    .unwrap();
+    let err = train(&mut model, Sets::new(&set, &set), 1, 1, |_| Ok(())).unwrap_err();
+    assert!(err.to_string().contains("square images"), "{err}");
+}
+
+#[test]
+fn a_split_that_leaves_no_training_image_is_refused() {
+    let ten = mnist().train.take(10);
+    for n in [0, 10, 11] {
+        let err = ten.clone().split_validation(n).unwrap_err().to_string();
+        assert!(err.contains("from 1 to 9"), "{n}: {err}");
+    }
+}
+
+#[test]
+fn distorted_digits_keep_their_labels_and_each_seed_distorts_alike() {
+    use ziffer::augment::{Augment, image_rng};
+    use ziffer::matrix::MatRef;
+    use ziffer::network::predicted_classes;
+    // A network trained on distorted digits reads distorted test digits about as well as one
+    // trained and tested on the originals: the distortions change how a digit is written, not
+    // which digit it is. (A network trained on the originals alone would not: a dense network
+    // has no notion that a digit moved by two pixels is the same digit.)
+    let data = mnist();
+    let test = data.test.take(2000);
+    let accuracy_on = |augment: &Augment, seed: u64| -> (f64, Vec<f32>) {
+        let model = trained(
+            &TrainConfig {
+                layers: vec![784, 64, 10],
+                functions: Functions {
+                    hidden: Activation::Relu,
+                    output: Output::Softmax,
+                    loss: Loss::CrossEntropy,
+                },
+                optimizer: Optimizer::ADAM,
+                schedule: "0.002".parse().unwrap(),
+                augment: *augment,
+                ..TrainConfig::default()
+            },
+            20_000,
+            4,
+            2,
+        );
+        let mut x = vec![0.0; 784 * test.len()];
+        for (i, column) in x.chunks_exact_mut(784).enumerate() {
+            augment.apply(test.image(i), 28, &mut image_rng(seed, 0, i), column);
+        }
+        let mut ws = model.network.workspace(test.len());
+        let output = model
+            .network
+            .forward(MatRef::col_major(&x, 784, test.len()), &mut ws);
+        let right = predicted_classes(output, 10)
+            .enumerate()
+            .filter(|&(i, c)| c == test.label(i) as usize)
+            .count();
+        (right as f64 / test.len() as f64, x)
+    };
+    let (clean, _) = accuracy_on(&Augment::NONE, 1);
+    for preset in ["affine", "elastic"] {
+        let augment: Augment = preset.parse().unwrap();
+        let (distorted, x) = accuracy_on(&augment, 1);
+        assert!(
+            distorted > clean - 0.05,
+            "{preset}: {:.2}% distorted against {:.2}% clean",
+            100.0 * distorted,
+            100.0 * clean
+        );
+        let (again, same_seed) = accuracy_on(&augment, 1);
+        assert_eq!((again, &same_seed), (distorted, &x), "{preset}: same seed");
+        let (_, other_seed) = accuracy_on(&augment, 2);
+        assert_ne!(other_seed, x, "{preset}: another seed");
+    }
 }

@@ -8,6 +8,7 @@
 //! This module reads and validates; it knows nothing about networks.
 
 pub mod batch;
+pub mod classes;
 pub mod csv;
 pub mod idx;
 pub mod mnist;
@@ -137,6 +138,38 @@ impl Dataset {
             cols: self.cols,
             source: self.source.clone(),
         }
+    }
+}
+
+impl Dataset {
+    /// Splits off the last `n` images as a validation set: `(the first len() − n, the last n)`.
+    ///
+    /// The validation set is held out of training to choose the epoch or stop early, so that the
+    /// test set is used only for the final report. Taking the last images (rather than a random
+    /// draw) makes the split the same for every seed, and for a resumed run. Only the `n` images
+    /// are copied.
+    pub fn split_validation(mut self, n: usize) -> Result<(Dataset, Dataset)> {
+        if n == 0 || n >= self.len() {
+            return Err(Error::config(
+                "validation",
+                format!(
+                    "cannot hold out {n} of the {} training images for validation: \
+                     give a number from 1 to {} (or 0 for no validation set)",
+                    self.len(),
+                    self.len().saturating_sub(1)
+                ),
+            ));
+        }
+        let keep = self.len() - n;
+        let p = self.pixels_per_image();
+        let validation = Dataset {
+            images: self.images.split_off(keep * p),
+            labels: self.labels.split_off(keep),
+            rows: self.rows,
+            cols: self.cols,
+            source: self.source.clone(),
+        };
+        Ok((self, validation))
     }
 }
 

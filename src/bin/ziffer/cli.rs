@@ -3,6 +3,11 @@
 use crate::data_args::DataArgs;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use ziffer::activation::{Activation, Output};
+use ziffer::augment::Augment;
+use ziffer::layer::Init;
+use ziffer::loss::Loss;
+use ziffer::optimizer::Optimizer;
 
 /// Where `ziffer train` saves, and where the other commands look, when no path is given.
 pub const DEFAULT_MODEL: &str = "models/ziffer.safetensors";
@@ -36,6 +41,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Serve a web page to draw digits on and watch the network read them, with a JSON API
     Serve(crate::commands::serve::ServeArgs),
+    /// Train a grid of configurations (sizes, activations, optimizers, ...) and compare them
+    Sweep(crate::commands::sweep::SweepArgs),
 }
 
 #[derive(Debug, Args)]
@@ -43,28 +50,28 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub data: DataArgs,
 
-    /// Layer sizes, input first, e.g. 784,256,128,10 (first = pixels per image, last = 10)
-    /// [default: 784,128,64,10]
-    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
-    pub layers: Option<Vec<usize>>,
+    /// The data set's class names: mnist (the digits) or fashion (Fashion-MNIST's ten; give
+    /// its folder with --data) [default: read from classes.txt next to the data if there is
+    /// one, else the digits]
+    #[arg(long, value_name = "NAME")]
+    pub dataset: Option<crate::data_args::DatasetKind>,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
 
     /// Number of epochs (passes over the training set) [default: the schedule's total, or 10 for
     /// a single rate; with --resume, what is left of the model's schedule]
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
 
-    /// Images per mini-batch [default: 32]
+    /// Training images held out (the last ones) to validate on after each epoch, 0 for none
+    /// [default: 5000 (none if fewer than 10,000 training images), or the resumed model's]
     #[arg(long, value_name = "N")]
-    pub batch_size: Option<usize>,
+    pub validation: Option<usize>,
 
-    /// Learning rate: one rate (0.1) or stages of rate x epochs (3x20,0.3x5,0.03x3)
-    /// [default: 3x20,0.3x5,0.03x3, chosen by measurement]
-    #[arg(long, value_name = "SCHEDULE", allow_negative_numbers = true)]
-    pub lr: Option<String>,
-
-    /// Seed of the initial weights and of every epoch's shuffle [default: 42]
-    #[arg(long)]
-    pub seed: Option<u64>,
+    /// Stop once the validation accuracy has not improved for N epochs
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
 
     /// Train on the first N training images only (quick runs)
     #[arg(long, value_name = "N")]
@@ -75,7 +82,7 @@ pub struct TrainArgs {
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
-    /// Continue training a saved model, with its own seed, batch size and schedule unless given
+    /// Continue training a saved model, with its own settings unless flags say otherwise
     #[arg(long, value_name = "MODEL")]
     pub resume: Option<PathBuf>,
 
@@ -90,6 +97,89 @@ pub struct TrainArgs {
     /// Print nothing but errors (and the JSON object with --json)
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// What network to train and how: the flags `ziffer train` and each line of a sweep share.
+#[derive(Debug, Args, Clone, Default, PartialEq)]
+pub struct ModelArgs {
+    /// Layer sizes, input first, e.g. 784,256,128,10 (first = pixels per image, last = 10)
+    /// [default: 784,128,64,10]
+    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
+    pub layers: Option<Vec<usize>>,
+
+    /// Activation of the hidden layers: sigmoid, tanh, relu or leaky-relu [default: sigmoid]
+    #[arg(long, value_name = "NAME", value_parser = parse_activation)]
+    pub activation: Option<Activation>,
+
+    /// Function of the output layer: sigmoid or softmax [default: softmax with
+    /// --loss cross-entropy, else sigmoid]
+    #[arg(long, value_name = "NAME", value_parser = parse_output)]
+    pub output: Option<Output>,
+
+    /// Loss: quadratic (½‖A − Y‖², the original's) or cross-entropy [default: cross-entropy with
+    /// --output softmax, else quadratic]
+    #[arg(long, value_name = "NAME", value_parser = parse_loss)]
+    pub loss: Option<Loss>,
+
+    /// Initial weights: lecun (variance 1/inputs), xavier (2/(inputs+outputs)) or he
+    /// (2/inputs) [default: he for the ReLUs, xavier for tanh, lecun for sigmoid]
+    #[arg(long, value_name = "NAME", value_parser = parse_init)]
+    pub init: Option<Init>,
+
+    /// Update rule: sgd, momentum[=0.9], nesterov[=0.9] or adam[=0.9/0.999] [default: sgd]
+    #[arg(long, value_name = "NAME")]
+    pub optimizer: Option<Optimizer>,
+
+    /// Learning rate: one rate (0.1), stages of rate x epochs (3x25,0.3x5,0.03x3), step decay
+    /// (step:0.1x30,every=10,factor=0.5) or cosine (cosine:0.1x30) [default: 3x25,0.3x5,0.03x3
+    /// for sgd, chosen by measurement; 0.3x25,0.03x5,0.003x3 with momentum;
+    /// 0.001x25,0.0001x5,0.00001x3 with adam]
+    #[arg(long, value_name = "SCHEDULE", allow_negative_numbers = true)]
+    pub lr: Option<String>,
+
+    /// L2 weight decay λ: adds λ·W to each weight's gradient [default: 0]
+    #[arg(long, value_name = "LAMBDA", allow_negative_numbers = true)]
+    pub weight_decay: Option<f32>,
+
+    /// Dropout: the fraction of hidden neurons switched off for each training image [default: 0]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub dropout: Option<f32>,
+
+    /// Distort training images on the fly: none, affine (shifts, rotations, scaling), elastic
+    /// (affine plus elastic distortions), or e.g. shift=2,rotate=10,scale=0.1,elastic=8/4
+    /// [default: none]
+    #[arg(long, value_name = "SPEC")]
+    pub augment: Option<Augment>,
+
+    /// Images per mini-batch [default: 32]
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+
+    /// Seed of the initial weights and of every epoch's shuffle, dropout and distortions
+    /// [default: 42]
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+fn parse_activation(text: &str) -> Result<Activation, String> {
+    Activation::from_name(text).ok_or_else(|| {
+        format!("unknown activation '{text}'; choose sigmoid, tanh, relu or leaky-relu")
+    })
+}
+
+fn parse_output(text: &str) -> Result<Output, String> {
+    Output::from_name(text)
+        .ok_or_else(|| format!("unknown output function '{text}'; choose sigmoid or softmax"))
+}
+
+fn parse_loss(text: &str) -> Result<Loss, String> {
+    Loss::from_name(text)
+        .ok_or_else(|| format!("unknown loss '{text}'; choose quadratic or cross-entropy"))
+}
+
+fn parse_init(text: &str) -> Result<Init, String> {
+    Init::from_name(text)
+        .ok_or_else(|| format!("unknown initialisation '{text}'; choose lecun, xavier or he"))
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
-use ziffer::data::{Dataset, TrainTest, mnist};
+use ziffer::data::{Dataset, TrainTest, classes, mnist};
 
 #[derive(Debug, Args)]
 pub struct DataArgs {
@@ -50,4 +50,49 @@ impl DataArgs {
 
 fn load_file(path: &Path, which: &str) -> Result<Dataset> {
     mnist::load_file(path).with_context(|| format!("cannot load the {which} set"))
+}
+
+/// Which data set's class names to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DatasetKind {
+    /// MNIST: the digits 0 to 9
+    Mnist,
+    /// Fashion-MNIST: T-shirt/top, Trouser, ..., Ankle boot
+    Fashion,
+}
+
+/// Where Fashion-MNIST can be downloaded, for the message that asks for it.
+pub const FASHION_MNIST_URL: &str = "https://github.com/zalandoresearch/fashion-mnist";
+
+impl DataArgs {
+    /// The folder the data comes from, if not the bundled MNIST.
+    fn folder(&self) -> Option<PathBuf> {
+        match (&self.data, &self.train) {
+            (Some(dir), _) => Some(dir.clone()),
+            (None, Some(file)) => Some(
+                file.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map_or(PathBuf::from("."), Path::to_path_buf),
+            ),
+            (None, None) => None,
+        }
+    }
+
+    /// The class names for this data: those of `kind` if given, else those in `classes.txt`
+    /// next to the data if there is one, else the digits.
+    pub fn class_names(&self, kind: Option<DatasetKind>) -> Result<Vec<String>> {
+        let folder = self.folder();
+        match kind {
+            Some(DatasetKind::Mnist) => Ok(classes::digits()),
+            Some(DatasetKind::Fashion) if folder.is_none() => bail!(
+                "Fashion-MNIST is not bundled with ziffer: download its four .gz files from \
+                 {FASHION_MNIST_URL} into a folder and pass it with --data DIR"
+            ),
+            Some(DatasetKind::Fashion) => Ok(classes::fashion()),
+            None => match folder.map(|f| f.join(classes::CLASS_FILE)) {
+                Some(file) if file.exists() => Ok(classes::read_class_file(&file)?),
+                _ => Ok(classes::digits()),
+            },
+        }
+    }
 }

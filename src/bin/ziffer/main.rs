@@ -30,5 +30,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Plot(args) => commands::plot::run(args),
         cli::Command::Bench(args) => commands::bench::run(args),
         cli::Command::Serve(args) => commands::serve::run(args),
+        cli::Command::Sweep(args) => commands::sweep::run(args),
     }
 }

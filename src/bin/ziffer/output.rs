@@ -1,5 +1,6 @@
 //! How results are shown: tables, numbers and errors, shared by the subcommands.
 
+use ziffer::network::Network;
 use ziffer::train::EpochRecord;
 
 /// Prints an error and every cause under it on stderr.
@@ -27,27 +28,66 @@ pub fn sizes(sizes: &[usize]) -> String {
         .join("-")
 }
 
+/// A network in a few words: `784-128-64-10 (sigmoid, sigmoid output, quadratic loss)`.
+pub fn describe(network: &Network) -> String {
+    let f = network.functions();
+    format!(
+        "{} ({}, {} output, {} loss)",
+        sizes(&network.sizes()),
+        f.hidden,
+        f.output,
+        f.loss
+    )
+}
+
 /// The header of the per-epoch table.
-pub const EPOCH_HEADER: &str = "epoch        lr  train loss  test acc  seconds";
+pub const EPOCH_HEADER: &str = "epoch        lr  train loss   val acc  test acc  seconds";
 
 /// One fixed-width line per epoch, under [`EPOCH_HEADER`].
 pub fn epoch_line(r: &EpochRecord) -> String {
+    let validation = match r.validation_accuracy {
+        Some(v) => format!("{:>7.2}%", 100.0 * v),
+        None => format!("{:>8}", "-"),
+    };
     format!(
-        "{:>5}  {:>8}  {:>10.5}  {:>7.2}%  {:>7.2}",
+        "{:>5}  {:>8}  {:>10.5}  {validation}  {:>7.2}%  {:>7.2}",
         r.epoch,
-        r.lr,
+        short_number(r.lr),
         r.train_loss,
         100.0 * r.test_accuracy,
         r.seconds
     )
 }
 
+/// A rate in at most 8 characters: `3`, `0.0488`, `1.5e-5`.
+pub fn short_number(v: f32) -> String {
+    let plain = v.to_string();
+    if plain.len() <= 8 {
+        return plain;
+    }
+    if v.abs() >= 1e-3 {
+        let rounded = format!("{v:.4}");
+        return rounded
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string();
+    }
+    format!("{v:.1e}")
+}
+
+/// An `f32` as the `f64` with the same shortest decimal form, for JSON: `0.2`, not
+/// `0.20000000298023224`.
+pub fn json_f32(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(v as f64)
+}
+
 /// The JSON form of one epoch, as `--json` prints it.
 pub fn epoch_json(r: &EpochRecord) -> serde_json::Value {
     serde_json::json!({
         "epoch": r.epoch,
-        "lr": r.lr,
+        "lr": json_f32(r.lr),
         "train_loss": r.train_loss,
+        "validation_accuracy": r.validation_accuracy,
         "test_accuracy": r.test_accuracy,
         "seconds": r.seconds,
     })

@@ -38,6 +38,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             "images": evaluation.total(),
             "parameters": network.parameter_count(),
             "test_accuracy": evaluation.accuracy(),
+            "classes": model.classes,
             "per_class_accuracy": evaluation.per_class_accuracy(),
             "confusion": evaluation.confusion,
         });
@@ -46,13 +47,20 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
     print!(
         "{}",
-        report(&evaluation, &test.source().display().to_string())
+        report(
+            &evaluation,
+            &model.classes,
+            &test.source().display().to_string()
+        )
     );
     Ok(())
 }
 
-/// The text report: overall accuracy, per class, and the confusion matrix.
-fn report(e: &Evaluation, source: &str) -> String {
+/// The text report: overall accuracy, per class (with its name, unless the classes are the
+/// digits), and the confusion matrix.
+fn report(e: &Evaluation, classes: &[String], source: &str) -> String {
+    let named = !ziffer::data::classes::are_digits(classes);
+    let width = classes.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -61,12 +69,24 @@ fn report(e: &Evaluation, source: &str) -> String {
         e.correct(),
         e.total()
     );
-    let _ = writeln!(out, "class  images  accuracy");
+    let name = |c: usize| match named {
+        true => format!("  {:<width$}", classes[c]),
+        false => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "class{}  images  accuracy",
+        if named {
+            format!("  {:<width$}", "name")
+        } else {
+            String::new()
+        }
+    );
     for (c, acc) in e.per_class_accuracy().iter().enumerate() {
         let images: usize = e.confusion[c].iter().sum();
         match acc {
-            Some(a) => writeln!(out, "{c:>5}  {images:>6}  {:>7.2}%", 100.0 * a),
-            None => writeln!(out, "{c:>5}  {images:>6}        -"),
+            Some(a) => writeln!(out, "{c:>5}{}  {images:>6}  {:>7.2}%", name(c), 100.0 * a),
+            None => writeln!(out, "{c:>5}{}  {images:>6}        -", name(c)),
         }
         .ok();
     }

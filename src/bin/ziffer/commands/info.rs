@@ -1,7 +1,7 @@
 //! `ziffer info`: what a model file holds.
 
 use crate::cli::InfoArgs;
-use crate::output::{EPOCH_HEADER, epoch_json, epoch_line, sizes, thousands};
+use crate::output::{EPOCH_HEADER, describe, epoch_json, epoch_line, json_f32, thousands};
 use anyhow::{Context, Result};
 use ziffer::model_file;
 
@@ -14,8 +14,17 @@ pub fn run(args: InfoArgs) -> Result<()> {
         let json = serde_json::json!({
             "model": args.model,
             "layers": network.sizes(),
-            "activation": network.activation().name(),
-            "loss": model_file::LOSS,
+            "activation": network.functions().hidden.name(),
+            "output": network.functions().output.name(),
+            "loss": network.functions().loss.name(),
+            "classes": model.classes,
+            "init": training.init.name(),
+            "optimizer": training.optimizer.to_string(),
+            "weight_decay": json_f32(training.weight_decay),
+            "dropout": json_f32(training.dropout),
+            "augment": training.augment.to_string(),
+            "validation": training.validation,
+            "patience": training.patience,
             "parameters": network.parameter_count(),
             "test_accuracy": model.test_accuracy(),
             "seed": training.seed,
@@ -27,12 +36,10 @@ pub fn run(args: InfoArgs) -> Result<()> {
         return Ok(());
     }
     println!("model:       {}", args.model.display());
-    println!(
-        "network:     {} ({} activation, {} loss)",
-        sizes(&network.sizes()),
-        network.activation(),
-        model_file::LOSS
-    );
+    println!("network:     {}", describe(network));
+    if !ziffer::data::classes::are_digits(&model.classes) {
+        println!("classes:     {}", model.classes.join(", "));
+    }
     println!("parameters:  {}", thousands(network.parameter_count()));
     for (l, layer) in network.layers().iter().enumerate() {
         println!(
@@ -45,9 +52,28 @@ pub fn run(args: InfoArgs) -> Result<()> {
         );
     }
     println!(
-        "training:    seed {}, batch size {}, learning rates {}",
-        training.seed, training.batch_size, training.schedule
+        "training:    seed {}, batch size {}, {}, learning rates {}, {} initialisation",
+        training.seed, training.batch_size, training.optimizer, training.schedule, training.init
     );
+    let mut extras = Vec::new();
+    if training.weight_decay > 0.0 {
+        extras.push(format!("weight decay {}", training.weight_decay));
+    }
+    if training.dropout > 0.0 {
+        extras.push(format!("dropout {}", training.dropout));
+    }
+    if !training.augment.is_none() {
+        extras.push(format!("augmentation {}", training.augment));
+    }
+    if training.validation > 0 {
+        extras.push(format!(
+            "{} images held out for validation",
+            thousands(training.validation)
+        ));
+    }
+    if !extras.is_empty() {
+        println!("             {}", extras.join(", "));
+    }
     match model.test_accuracy() {
         Some(acc) => {
             let seconds: f64 = training.history.iter().map(|e| e.seconds).sum();

@@ -7,4 +7,5 @@ pub mod plot;
 pub mod predict;
 pub mod serve;
 pub mod show;
+pub mod sweep;
 pub mod train;

@@ -126,7 +126,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             let model = model.load()?;
             let test = data.load_test()?;
             let evaluation = with_threads(threads(None), || evaluate(&model.network, &test))??;
-            plot::confusion(&evaluation, &out)?;
+            plot::confusion(&evaluation, &model.classes, &out)?;
             wrote(
                 &out,
                 &format!(
@@ -146,7 +146,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             let model = model.load()?;
             let test = data.load_test()?;
             let predictions = with_threads(threads(None), || predict_all(&model.network, &test))??;
-            let wrong = plot::mistakes(&test, &predictions, count, &out)?;
+            let wrong = plot::mistakes(&test, &predictions, count, &model.classes, &out)?;
             wrote(
                 &out,
                 &format!(

@@ -74,10 +74,10 @@ pub fn run(args: PredictArgs) -> Result<()> {
         });
         match read {
             Ok((image, prediction)) if args.json => {
-                results.push(json_entry(&path, &image, &prediction))
+                results.push(json_entry(&path, &image, &prediction, &model.classes))
             }
             Ok((image, prediction)) => {
-                println!("{}", line(&path, &prediction));
+                println!("{}", line(&path, &prediction, &model.classes));
                 if args.show {
                     println!("{}", diagnostics(&image));
                     print!("{}", half_blocks(&image.pixels));
@@ -149,25 +149,25 @@ fn image_files(folder: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// `digit.png: 7 (97.1%), runner-up 1 (1.2%)`, or for an unsure answer
-/// `digit.png: probably 7 (41.0%), but unsure: ...; runner-up 1 (30.2%)`.
-fn line(path: &Path, p: &Prediction) -> String {
+/// `digit.png: probably 7 (41.0%), but unsure: ...; runner-up 1 (30.2%)`. Classes with names
+/// other than the digits are shown by name: `shoe.png: Sneaker (97.1%), runner-up Sandal (1.2%)`.
+fn line(path: &Path, p: &Prediction, classes: &[String]) -> String {
     let percent = |v: f32| format!("{:.1}%", 100.0 * v);
     let runner_up = format!(
         "runner-up {} ({})",
-        p.runner_up,
+        classes[p.runner_up as usize],
         percent(p.runner_up_probability)
     );
+    let best = &classes[p.digit as usize];
     match &p.unsure {
         None => format!(
-            "{}: {} ({}), {runner_up}",
+            "{}: {best} ({}), {runner_up}",
             path.display(),
-            p.digit,
             percent(p.probability)
         ),
         Some(why) => format!(
-            "{}: probably {} ({}), but unsure: {why}; {runner_up}",
+            "{}: probably {best} ({}), but unsure: {why}; {runner_up}",
             path.display(),
-            p.digit,
             percent(p.probability)
         ),
     }
@@ -200,10 +200,17 @@ fn diagnostics(image: &Preprocessed) -> String {
 }
 
 /// One JSON object per image read.
-fn json_entry(path: &Path, image: &Preprocessed, p: &Prediction) -> serde_json::Value {
+fn json_entry(
+    path: &Path,
+    image: &Preprocessed,
+    p: &Prediction,
+    classes: &[String],
+) -> serde_json::Value {
     json!({
         "file": path,
         "digit": p.digit,
+        "class": classes[p.digit as usize],
+        "runner_up_class": classes[p.runner_up as usize],
         "probability": p.probability,
         "runner_up": p.runner_up,
         "runner_up_probability": p.runner_up_probability,

@@ -1,6 +1,6 @@
 //! `ziffer show`: digits of a data set with their labels, as a PNG grid or in the terminal.
 
-use crate::data_args::DataArgs;
+use crate::data_args::{DataArgs, DatasetKind};
 use crate::output::thousands;
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
@@ -17,6 +17,11 @@ const DEFAULT_OUT: &str = "digits.png";
 pub struct ShowArgs {
     #[command(flatten)]
     pub data: DataArgs,
+
+    /// The data set's class names, for the legend: mnist or fashion [default: from classes.txt
+    /// next to the data if there is one, else the digits]
+    #[arg(long, value_name = "NAME")]
+    pub dataset: Option<DatasetKind>,
 
     /// Which set to show (the test set's numbering is the one of `ziffer eval --predictions`)
     #[arg(long, value_enum, default_value_t = Set::Test)]
@@ -98,7 +103,8 @@ pub fn run(args: ShowArgs) -> Result<()> {
     }
     if let Some(out) = out {
         let title = format!("{} {name} images with their labels", thousands(range.len()));
-        plot::digits(&data, range.clone(), &title, &out)?;
+        let classes = args.data.class_names(args.dataset)?;
+        plot::digits(&data, range.clone(), &title, &classes, &out)?;
         println!(
             "wrote {}: {name} images {} to {} with their labels",
             out.display(),
