@@ -15,7 +15,7 @@
 //! | [`weights`] | the first layer's weights, one image per neuron | see [`grid_size`] |
 //! | [`sigmoid`] | `σ(z)` and `σ'(z)` over `z` in `[−8, 8]` | 820 × 480 |
 //! | [`activations`] | every layer's activations for one image | 1000 × 480 |
-//! | [`sweep`] | test accuracy per epoch of several configurations | 1100 × 480 or more |
+//! | [`sweep`] | test accuracy per epoch of several configurations | 1240 × 480 or more |
 //!
 //! [`digits_terminal`] draws digits as text for a terminal instead.
 //!
@@ -637,7 +637,8 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
 // ---- learning curves -----------------------------------------------------------------------------
 
 /// Draws the learning curves of a training history: the training loss per epoch (log scale) on
-/// the left, the test accuracy per epoch on the right, with the learning-rate stages shaded.
+/// the left, the test accuracy per epoch (and the validation accuracy, if the history has it) on
+/// the right, with the learning-rate stages shaded.
 /// 1000 × 440 pixels, PNG or SVG.
 ///
 /// ```no_run
@@ -763,7 +764,7 @@ impl Figure for Curves<'_> {
             label: &tick_label,
             title: "",
         };
-        chart_panel(p, &f, "Training loss ½‖A − Y‖² (log scale)", &stages)?;
+        chart_panel(p, &f, "Training loss (log scale)", &stages)?;
         draw_axes(p, &f, &x_axis, &loss_axis)?;
         line_with_dots(p, &f, &losses, BLUE)?;
         if let Some(&(e, l)) = losses.last() {
@@ -772,13 +773,18 @@ impl Figure for Curves<'_> {
             p.text(&format!("{l:.4}"), (px - 2.0, py - 18.0), font, HPos::Right)?;
         }
 
-        // Test accuracy, in percent.
+        // Test accuracy, and validation accuracy if there is a validation set, in percent.
         let accuracies: Vec<Xy> = h
             .iter()
             .map(|r| (r.epoch as f64, 100.0 * r.test_accuracy))
             .collect();
+        let validation: Vec<Xy> = h
+            .iter()
+            .filter_map(|r| Some((r.epoch as f64, 100.0 * r.validation_accuracy?)))
+            .collect();
         let (lo, hi) = accuracies
             .iter()
+            .chain(&validation)
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, a)| {
                 (lo.min(a), hi.max(a))
             });
@@ -797,8 +803,27 @@ impl Figure for Curves<'_> {
             label: &|v| tick_label_step(v, step),
             title: "",
         };
-        chart_panel(p, &f, "Test accuracy (%)", &stages)?;
+        let title = if validation.is_empty() {
+            "Test accuracy (%)"
+        } else {
+            "Validation and test accuracy (%)"
+        };
+        chart_panel(p, &f, title, &stages)?;
         draw_axes(p, &f, &x_axis, &accuracy_axis)?;
+        if !validation.is_empty() {
+            line_with_dots(p, &f, &validation, ORANGE)?;
+            let key = |text: &str, colour: RGBColor, y: f64| -> Drawn {
+                p.polyline(&[(f.right - 110.0, y), (f.right - 92.0, y)], colour, 2.5)?;
+                p.text(
+                    text,
+                    (f.right - 86.0, y),
+                    Font::new(13.0, colour),
+                    HPos::Left,
+                )
+            };
+            key("validation", ORANGE, f.bottom - 34.0)?;
+            key("test", GREEN, f.bottom - 16.0)?;
+        }
         line_with_dots(p, &f, &accuracies, GREEN)?;
         if let Some(&(e, a)) = accuracies.last() {
             let (px, py) = f.at((e, a));
@@ -900,7 +925,7 @@ const TAB10: [RGBColor; 10] = [
 
 /// Draws a sweep's test accuracy against the epoch, one line per configuration, each with its
 /// epoch of best validation accuracy ringed, and a legend with each line's accuracy at that
-/// epoch. 1100 pixels wide, at least 480 high (more for a long legend), PNG or SVG.
+/// epoch. 1240 pixels wide, at least 480 high (more for a long legend), PNG or SVG.
 pub fn sweep(lines: &[SweepLine], path: &Path) -> Result<()> {
     if lines.is_empty() || lines.iter().any(|l| l.test_accuracy.is_empty()) {
         return Err(plot_error(
@@ -922,7 +947,7 @@ impl Sweep<'_> {
 impl Figure for Sweep<'_> {
     fn size(&self) -> (u32, u32) {
         let legend = 110.0 + Self::LEGEND_ROW * self.lines.len() as f64;
-        (1100, legend.max(480.0) as u32)
+        (1240, legend.max(480.0) as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, p: &Painter<'_, DB>) -> Drawn
@@ -937,7 +962,7 @@ impl Figure for Sweep<'_> {
             .max()
             .unwrap_or(1);
         p.heading(
-            1100.0,
+            1240.0,
             &format!(
                 "Sweep: test accuracy of {} configuration{} over {epochs} epoch{}",
                 self.lines.len(),
@@ -996,7 +1021,7 @@ impl Figure for Sweep<'_> {
         draw_axes(p, &f, &x_axis, &y_axis)?;
         let legend_x = 730.0;
         p.text("configuration", (legend_x, 96.0), LABEL.bold(), HPos::Left)?;
-        p.text("at best epoch", (1080.0, 96.0), TICK, HPos::Right)?;
+        p.text("at best epoch", (1220.0, 96.0), TICK, HPos::Right)?;
         for (i, line) in self.lines.iter().enumerate() {
             let colour = TAB10[i % TAB10.len()];
             // Points below the range (the first epochs) are clipped at the bottom edge.
@@ -1022,7 +1047,7 @@ impl Figure for Sweep<'_> {
                 let font = Font::new(14.0, colour).bold();
                 p.text(
                     &format!("{:.2}%", 100.0 * a),
-                    (1080.0, y),
+                    (1220.0, y),
                     font,
                     HPos::Right,
                 )?;

@@ -10,12 +10,12 @@ use crate::error::Result;
 use crate::model::Model;
 use crate::plot::SweepLine;
 use crate::train::{Event, Sets, TrainConfig, best_epoch, train};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::time::Instant;
 
 /// What one configuration of a sweep reached.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepResult {
     /// A short description, e.g. `784-128-64-10 sigmoid sgd`.
     pub name: String,

@@ -281,7 +281,25 @@ fn a_sweep_writes_its_table_csv_json_and_plot() {
         assert!(r["best_epoch"].as_u64().unwrap() >= 1);
     }
     let png = image::open(out.path().join("sweep.png")).unwrap();
-    assert_eq!(png.width(), 1100);
+    assert_eq!(png.width(), 1240);
+
+    // The plot again, from the JSON, as SVG: one legend entry per configuration.
+    let svg = out.path().join("again.svg");
+    ziffer()
+        .args(["plot", "sweep", path_str(&out.path().join("sweep.json"))])
+        .args(["--out", path_str(&svg)])
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(svg).unwrap();
+    for r in results {
+        assert!(svg.contains(r["name"].as_str().unwrap()), "{}", r["name"]);
+    }
+    let csv_as_json = out.path().join("sweep.csv");
+    ziffer()
+        .args(["plot", "sweep", path_str(&csv_as_json)])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("is not a sweep.json"));
 }
 
 #[test]

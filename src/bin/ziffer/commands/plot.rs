@@ -22,6 +22,15 @@ pub struct PlotArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Plot {
+    /// A sweep's test accuracy per epoch, one line per configuration, from its sweep.json
+    Sweep {
+        /// The sweep.json written by `ziffer sweep`
+        #[arg(value_name = "SWEEP_JSON")]
+        json: PathBuf,
+        /// Where to write the plot (.png, or .svg) [default: sweep.png]
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Learning curves: training loss and test accuracy per epoch, from the model file's history
     Curves {
         #[command(flatten)]
@@ -155,6 +164,24 @@ pub fn run(args: PlotArgs) -> Result<()> {
                     thousands(test.len()),
                     wrong.min(count)
                 ),
+            );
+        }
+        Plot::Sweep { json, out: o } => {
+            let out = out(&o, "sweep.png");
+            let text = std::fs::read_to_string(&json)
+                .with_context(|| format!("cannot read {}", json.display()))?;
+            let results: Vec<ziffer::sweep::SweepResult> = serde_json::from_str(&text)
+                .with_context(|| {
+                    format!(
+                        "{} is not a sweep.json written by `ziffer sweep`",
+                        json.display()
+                    )
+                })?;
+            let lines: Vec<_> = results.iter().map(|r| r.line()).collect();
+            plot::sweep(&lines, &out)?;
+            wrote(
+                &out,
+                &format!("test accuracy of {} configurations", lines.len()),
             );
         }
         Plot::Weights { model, out: o } => {

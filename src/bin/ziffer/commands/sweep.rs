@@ -340,11 +340,15 @@ fn write_results(dir: &Path, results: &[SweepResult]) -> Result<()> {
     Ok(())
 }
 
-/// The header of the sweep table.
-const HEADER: &str =
-    "configuration                          parameters  epochs  best  val acc  test acc  seconds";
+/// The header of the sweep table, aligned with [`row`].
+fn header() -> String {
+    format!(
+        "{:<51} {:>10}  {:>6}  {:>4}  {:>7}  {:>8}  {:>7}",
+        "configuration", "parameters", "epochs", "best", "val acc", "test acc", "seconds"
+    )
+}
 
-/// One configuration under [`HEADER`].
+/// One configuration under [`header`].
 fn row(r: &SweepResult) -> String {
     let percent = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.2}%", 100.0 * a));
     format!(
@@ -363,7 +367,7 @@ fn row(r: &SweepResult) -> String {
 fn table(results: &[SweepResult]) -> String {
     let mut sorted: Vec<&SweepResult> = results.iter().collect();
     sorted.sort_by(|a, b| b.test_accuracy.total_cmp(&a.test_accuracy));
-    let mut out = String::from(HEADER);
+    let mut out = header();
     for r in sorted {
         out.push('\n');
         out.push_str(&row(r));
