@@ -488,3 +488,33 @@ fn a_diverging_run_stops_with_a_message_and_leaves_the_saved_model_alone() {
     );
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_without_a_panic() {
+    // `ziffer info | head -3`: once `head` has exited, writing fails with a broken pipe. Like
+    // other command-line tools, ziffer must then stop quietly, not panic.
+    let data = small_mnist(100, 20);
+    let out = tempfile::tempdir().unwrap();
+    let model = train_small(&data, &out.path().join("m.safetensors"), &[]);
+    for args in [
+        vec!["info", "--model", path_str(&model)],
+        vec![
+            "eval",
+            "--model",
+            path_str(&model),
+            "--data",
+            path_str(data.path()),
+        ],
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ziffer"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

@@ -11,6 +11,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // The server must outlive clients that hang up, so it keeps Rust's default.
+    if !matches!(cli.command, cli::Command::Serve(_)) {
+        restore_default_sigpipe();
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -31,5 +35,17 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Bench(args) => commands::bench::run(args),
         cli::Command::Serve(args) => commands::serve::run(args),
         cli::Command::Sweep(args) => commands::sweep::run(args),
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`ziffer info | head -3`, once `head` has
+/// exited) fails, and `println!` panics. Command-line tools instead end quietly when their reader
+/// goes away: the default action of SIGPIPE, restored here.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's action to its default, before any other thread exists (clap
+    // has parsed the arguments on this one thread).
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
