@@ -18,8 +18,10 @@ use ziffer::train::TrainConfig;
 
 /// Starts the server on 127.0.0.1 with a free port; it runs until the test's runtime ends.
 async fn start() -> SocketAddr {
+    // Named classes, to check that the names reach the page.
     let model = Model::new(&TrainConfig {
         layers: vec![784, 16, 12, 10],
+        classes: ziffer::data::classes::fashion(),
         ..TrainConfig::default()
     })
     .unwrap();
@@ -240,6 +242,11 @@ async fn the_model_description_and_the_page_are_served() {
     let v = reply.json();
     assert_eq!(v["layers"], serde_json::json!([784, 16, 12, 10]));
     assert_eq!(v["class_names"].as_array().unwrap().len(), 10);
+    assert_eq!(v["class_names"][9], "Ankle boot");
+    assert_eq!(
+        (&v["output"], &v["loss"]),
+        (&"sigmoid".into(), &"quadratic".into())
+    );
     assert_eq!(v["parameters"], 784 * 16 + 16 + 16 * 12 + 12 + 12 * 10 + 10);
     assert_eq!(v["looks_for"][0].as_array().unwrap().len(), 16);
     assert_eq!(v["looks_for"][1][0].as_array().unwrap().len(), 784);

@@ -120,25 +120,28 @@ function shade(ctx2, values, signed) {
 function show(data) {
   const answer = document.getElementById("answer");
   const pct = (p) => (100 * p).toFixed(1) + "%";
+  // The model's class names: the digits, or e.g. Fashion-MNIST's.
+  const name = (c) => (model ? model.class_names[c] : String(c));
   if (data.unsure) {
     answer.className = "answer unsure";
-    answer.textContent = "Not sure: maybe " + data.digit + " (" + pct(data.probability) + "), or " +
-      data.runner_up + " (" + pct(data.runner_up_probability) + "). " + data.unsure;
+    answer.textContent = "Not sure: maybe " + name(data.digit) + " (" + pct(data.probability) +
+      "), or " + name(data.runner_up) + " (" + pct(data.runner_up_probability) + "). " +
+      data.unsure;
   } else {
     answer.className = "answer";
-    answer.textContent = data.digit + " (" + pct(data.probability) + ")";
+    answer.textContent = name(data.digit) + " (" + pct(data.probability) + ")";
   }
   const bars = document.getElementById("bars");
   bars.replaceChildren();
   data.probabilities.forEach((p, c) => {
     const label = document.createElement("span");
-    label.textContent = c;
+    label.textContent = name(c);
     const track = document.createElement("div");
     const bar = document.createElement("div");
     bar.className = "bar" + (c === data.digit ? " top" : "");
     bar.style.width = pct(p);
     bar.setAttribute("role", "img");
-    bar.setAttribute("aria-label", "digit " + c + ": " + pct(p));
+    bar.setAttribute("aria-label", name(c) + ": " + pct(p));
     track.appendChild(bar);
     const value = document.createElement("span");
     value.textContent = pct(p);

@@ -416,8 +416,10 @@ fn model_description(model: &Model) -> Value {
     json!({
         "layers": network.sizes(),
         "activation": network.activation().to_string(),
+        "output": network.functions().output.to_string(),
+        "loss": network.functions().loss.to_string(),
         "parameters": network.parameter_count(),
-        "class_names": (0..CLASSES).map(|c| c.to_string()).collect::<Vec<_>>(),
+        "class_names": model.classes,
         "test_accuracy": model.test_accuracy(),
         "epochs": model.epochs_trained(),
         "history": model.training.history,
