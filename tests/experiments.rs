@@ -360,6 +360,10 @@ fn bad_experiment_values_are_refused_with_a_message() {
         (&["--lr", "cosine:0.1"], "needs its length"),
         (&["--patience", "0"], "at least 1 epoch"),
         (
+            &["--patience", "2", "--validation", "0"],
+            "no validation set",
+        ),
+        (
             &["--validation", "60000"],
             "cannot hold out 60000 of the 60000",
         ),

@@ -34,6 +34,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
         model.training.validation = default_validation(data.train.len());
     }
     let (train_set, validation_set) = split(data.train, model.training.validation)?;
+    if model.training.patience.is_some() && validation_set.is_none() {
+        bail!(
+            "--patience stops on the validation accuracy, but there is no validation set: give --validation N"
+        );
+    }
     let train_set = match args.limit {
         Some(0) => bail!("--limit 0 leaves no training images; give at least 1"),
         Some(n) => train_set.take(n),
