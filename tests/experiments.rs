@@ -44,6 +44,21 @@ fn small_data(train: usize, test: usize) -> TempDir {
     dir
 }
 
+/// Trains a 784-8-10 network for one epoch on `data` into `model`.
+fn train_tiny(data: &TempDir, model: &Path) {
+    ziffer()
+        .args([
+            "train",
+            "--data",
+            path_str(data.path()),
+            "--layers",
+            "784,8,10",
+        ])
+        .args(["--epochs", "1", "--quiet", "--out", path_str(model)])
+        .assert()
+        .success();
+}
+
 /// Runs `ziffer ARGS --json`, expects success, and parses stdout.
 fn json(args: &[&str]) -> Value {
     let out = ziffer().args(args).arg("--json").assert().success();
@@ -199,17 +214,7 @@ fn a_classes_file_next_to_the_data_names_the_classes() {
     std::fs::write(data.path().join(CLASS_FILE), names.join("\n")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let model = out.path().join("named.safetensors");
-    ziffer()
-        .args([
-            "train",
-            "--data",
-            path_str(data.path()),
-            "--layers",
-            "784,8,10",
-        ])
-        .args(["--epochs", "1", "--quiet", "--out", path_str(&model)])
-        .assert()
-        .success();
+    train_tiny(&data, &model);
     assert_eq!(
         json(&["info", "--model", path_str(&model)])["classes"][3],
         "three"
@@ -389,17 +394,7 @@ fn resuming_cannot_change_a_networks_functions() {
     let data = small_data(200, 50);
     let out = tempfile::tempdir().unwrap();
     let model = out.path().join("m.safetensors");
-    ziffer()
-        .args([
-            "train",
-            "--data",
-            path_str(data.path()),
-            "--layers",
-            "784,8,10",
-        ])
-        .args(["--epochs", "1", "--quiet", "--out", path_str(&model)])
-        .assert()
-        .success();
+    train_tiny(&data, &model);
     ziffer()
         .args([
             "train",
