@@ -37,7 +37,6 @@ use crate::data::batch::normalise_pixel;
 use crate::error::{Error, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::fmt;
 use std::str::FromStr;
@@ -721,18 +720,7 @@ impl fmt::Display for Augment {
     }
 }
 
-impl Serialize for Augment {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Augment {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(Augment);
 
 #[cfg(test)]
 mod tests {

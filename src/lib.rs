@@ -56,6 +56,31 @@
 //! # }
 //! ```
 
+/// Serialises a type as its `Display` text and reads it back with `FromStr`, so that e.g. a
+/// schedule is `"3x25,0.3x5,0.03x3"` in a model file's JSON, the same text as on the command
+/// line.
+macro_rules! serde_as_text {
+    ($type:ty) => {
+        impl serde::Serialize for $type {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> std::result::Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod activation;
 pub mod augment;
 pub mod bench;

@@ -402,18 +402,7 @@ impl FromStr for Optimizer {
     }
 }
 
-impl serde::Serialize for Optimizer {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Optimizer {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(Optimizer);
 
 #[cfg(test)]
 mod tests {

@@ -426,18 +426,7 @@ impl fmt::Display for Schedule {
     }
 }
 
-impl Serialize for Schedule {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Schedule {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(Schedule);
 
 /// What one epoch did.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
