@@ -334,6 +334,31 @@ fn a_sweep_reads_its_configurations_from_a_grid_file() {
             "784-8-10 relu softmax/cross-entropy adam η 0.003",
         ));
 
+    // Under 10,000 training images there is no validation set by default, as for train.
+    ziffer()
+        .args([
+            "sweep",
+            "--data",
+            path_str(data.path()),
+            "--grid",
+            path_str(&grid),
+        ])
+        .args(["--epochs", "1", "--quiet", "--out", path_str(out.path())])
+        .assert()
+        .success()
+        .stdout(predicate::str::is_match(r"1 +- +- +\d+\.\d\d%").unwrap());
+    for (flag, value, message) in [
+        ("--activation", "relu,swish", "unknown activation 'swish'"),
+        ("--optimizer", "sgd,rmsprop", "unknown optimizer 'rmsprop'"),
+        ("--loss", "hinge", "unknown loss 'hinge'"),
+    ] {
+        ziffer()
+            .args(["sweep", "--data", path_str(data.path()), flag, value])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(message));
+    }
+
     std::fs::write(&grid, "--layers 784,8,10\n--layers 784,8,10 --speed 11\n").unwrap();
     ziffer()
         .args([

@@ -161,7 +161,7 @@ pub struct ModelArgs {
     pub seed: Option<u64>,
 }
 
-fn parse_activation(text: &str) -> Result<Activation, String> {
+pub fn parse_activation(text: &str) -> Result<Activation, String> {
     Activation::from_name(text).ok_or_else(|| {
         format!("unknown activation '{text}'; choose sigmoid, tanh, relu or leaky-relu")
     })
@@ -172,7 +172,7 @@ fn parse_output(text: &str) -> Result<Output, String> {
         .ok_or_else(|| format!("unknown output function '{text}'; choose sigmoid or softmax"))
 }
 
-fn parse_loss(text: &str) -> Result<Loss, String> {
+pub fn parse_loss(text: &str) -> Result<Loss, String> {
     Loss::from_name(text)
         .ok_or_else(|| format!("unknown loss '{text}'; choose quadratic or cross-entropy"))
 }

@@ -1,9 +1,9 @@
 //! `ziffer sweep`: train a grid of configurations with one epoch budget and seed, and compare
 //! them in a table, CSV, JSON and a plot.
 
-use crate::cli::{ModelArgs, threads};
+use crate::cli::{ModelArgs, parse_activation, parse_loss, threads};
 use crate::commands::train::{config, functions};
-use crate::data_args::{DataArgs, DatasetKind};
+use crate::data_args::{DataArgs, DatasetKind, default_validation, training_sets};
 use crate::output::{sizes, thousands};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser};
@@ -13,7 +13,7 @@ use ziffer::activation::{Activation, Output};
 use ziffer::loss::Loss;
 use ziffer::optimizer::Optimizer;
 use ziffer::sweep::{SweepResult, to_csv};
-use ziffer::train::{DEFAULT_SEED, DEFAULT_VALIDATION, Event, Sets};
+use ziffer::train::{DEFAULT_SEED, Event, Sets};
 
 /// The sizes a sweep compares when neither --sizes nor --grid is given.
 const DEFAULT_SIZES: &str = "784-32-10,784-128-64-10,784-256-128-10,784-512-256-10,784-800-10";
@@ -40,12 +40,12 @@ pub struct SweepArgs {
 
     /// Hidden activations to compare (sigmoid, tanh, relu, leaky-relu), comma-separated
     /// [default: sigmoid]
-    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
-    pub activation: Vec<String>,
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',', value_parser = parse_activation)]
+    pub activation: Vec<Activation>,
 
     /// Optimizers to compare (sgd, momentum, nesterov, adam), comma-separated [default: sgd]
     #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
-    pub optimizer: Vec<String>,
+    pub optimizer: Vec<Optimizer>,
 
     /// Learning-rate schedule, for every configuration [default: each optimizer's]
     #[arg(long, value_name = "SCHEDULE", allow_negative_numbers = true)]
@@ -53,8 +53,8 @@ pub struct SweepArgs {
 
     /// Loss of every configuration: quadratic or cross-entropy (which brings a softmax output)
     /// [default: quadratic]
-    #[arg(long, value_name = "NAME", conflicts_with = "grid")]
-    pub loss: Option<String>,
+    #[arg(long, value_name = "NAME", conflicts_with = "grid", value_parser = parse_loss)]
+    pub loss: Option<Loss>,
 
     /// Images per mini-batch of every configuration (unless a grid line sets its own)
     /// [default: 32]
@@ -69,9 +69,10 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
 
-    /// Training images held out to choose each configuration's best epoch
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_VALIDATION)]
-    pub validation: usize,
+    /// Training images held out (the last ones) to choose each configuration's best epoch, 0 for
+    /// none [default: 5000 (none if fewer than 10,000 training images)]
+    #[arg(long, value_name = "N")]
+    pub validation: Option<usize>,
 
     /// Train on the first N training images only (quick runs)
     #[arg(long, value_name = "N")]
@@ -119,21 +120,10 @@ pub fn run(args: SweepArgs) -> Result<()> {
         configs.push((name.clone(), config));
     }
     let data = args.data.load()?;
-    let (train_set, validation_set) = match args.validation {
-        0 => (data.train, None),
-        n => {
-            let (train, validation) = data
-                .train
-                .split_validation(n)
-                .context("pass --validation with a smaller number, or 0")?;
-            (train, Some(validation))
-        }
-    };
-    let train_set = match args.limit {
-        Some(0) => bail!("--limit 0 leaves no training images; give at least 1"),
-        Some(n) => train_set.take(n),
-        None => train_set,
-    };
+    let validation = args
+        .validation
+        .unwrap_or_else(|| default_validation(data.train.len()));
+    let (train_set, validation_set) = training_sets(data.train, validation, args.limit)?;
     let sets = Sets {
         train: &train_set,
         validation: validation_set.as_ref(),
@@ -214,31 +204,13 @@ pub fn run(args: SweepArgs) -> Result<()> {
 
 /// The grid of the flags: every size with every activation and every optimizer.
 fn flag_grid(args: &SweepArgs) -> Result<Vec<(String, ModelArgs)>> {
-    let activations = if args.activation.is_empty() {
-        vec![Activation::Sigmoid]
-    } else {
-        args.activation
-            .iter()
-            .map(|a| {
-                Activation::from_name(a.trim()).with_context(|| {
-                    format!("unknown activation '{a}'; choose sigmoid, tanh, relu or leaky-relu")
-                })
-            })
-            .collect::<Result<_>>()?
+    let activations = match args.activation.as_slice() {
+        [] => &[Activation::Sigmoid][..],
+        given => given,
     };
-    let optimizers: Vec<Optimizer> = if args.optimizer.is_empty() {
-        vec![Optimizer::Sgd]
-    } else {
-        args.optimizer
-            .iter()
-            .map(|o| Ok(o.trim().parse::<Optimizer>()?))
-            .collect::<Result<_>>()?
-    };
-    let loss = match &args.loss {
-        Some(name) => Some(Loss::from_name(name.trim()).with_context(|| {
-            format!("unknown loss '{name}'; choose quadratic or cross-entropy")
-        })?),
-        None => None,
+    let optimizers = match args.optimizer.as_slice() {
+        [] => &[Optimizer::Sgd][..],
+        given => given,
     };
     let mut grid = Vec::new();
     for text in &args.sizes {
@@ -247,13 +219,13 @@ fn flag_grid(args: &SweepArgs) -> Result<Vec<(String, ModelArgs)>> {
             .map(|s| s.trim().parse::<usize>())
             .collect::<std::result::Result<_, _>>()
             .with_context(|| format!("--sizes '{text}' is not a network like 784-128-64-10"))?;
-        for &activation in &activations {
-            for &optimizer in &optimizers {
+        for &activation in activations {
+            for &optimizer in optimizers {
                 let model = ModelArgs {
                     layers: Some(layers.clone()),
                     activation: Some(activation),
                     optimizer: Some(optimizer),
-                    loss,
+                    loss: args.loss,
                     lr: args.lr.clone(),
                     ..ModelArgs::default()
                 };

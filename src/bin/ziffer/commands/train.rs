@@ -2,6 +2,7 @@
 //! epoch, saving a checkpoint after every epoch.
 
 use crate::cli::{DEFAULT_MODEL, ModelArgs, TrainArgs, threads};
+use crate::data_args::{default_validation, training_sets};
 use crate::output::{EPOCH_HEADER, describe, epoch_json, epoch_line, sizes, thousands};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,7 +10,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 use ziffer::Error;
 use ziffer::activation::Output;
-use ziffer::data::Dataset;
 use ziffer::loss::Loss;
 use ziffer::model::Model;
 use ziffer::model_file;
@@ -33,17 +33,13 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if args.resume.is_none() && args.validation.is_none() {
         model.training.validation = default_validation(data.train.len());
     }
-    let (train_set, validation_set) = split(data.train, model.training.validation)?;
+    let (train_set, validation_set) =
+        training_sets(data.train, model.training.validation, args.limit)?;
     if model.training.patience.is_some() && validation_set.is_none() {
         bail!(
             "--patience stops on the validation accuracy, but there is no validation set: give --validation N"
         );
     }
-    let train_set = match args.limit {
-        Some(0) => bail!("--limit 0 leaves no training images; give at least 1"),
-        Some(n) => train_set.take(n),
-        None => train_set,
-    };
 
     // Human-readable lines go to stdout, or to stderr when stdout is for --json.
     let say = |line: &str| {
@@ -237,27 +233,6 @@ impl Progress {
         self.last = now;
         Some(images_done as f64 / now.duration_since(self.start).as_secs_f64())
     }
-}
-
-/// The validation images held out by default from a training set of `len`: 5,000, unless that
-/// would leave fewer than 5,000 to train on (then none).
-fn default_validation(len: usize) -> usize {
-    if len >= 2 * DEFAULT_VALIDATION {
-        DEFAULT_VALIDATION
-    } else {
-        0
-    }
-}
-
-/// The training set and, if `validation` is not 0, the validation set split off its end.
-fn split(train_set: Dataset, validation: usize) -> Result<(Dataset, Option<Dataset>)> {
-    if validation == 0 {
-        return Ok((train_set, None));
-    }
-    let (train_set, validation_set) = train_set
-        .split_validation(validation)
-        .context("pass --validation with a smaller number, or 0")?;
-    Ok((train_set, Some(validation_set)))
 }
 
 /// Weight decay, dropout and augmentation, as `, weight decay 0.0001, dropout 0.2`, when used.
