@@ -6,30 +6,14 @@ use predicates::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
-use ziffer::data::{csv, idx, mnist};
+use ziffer::data::{csv, mnist};
+
+#[path = "support/mnist_folder.rs"]
+mod mnist_folder;
+use mnist_folder::small_mnist;
 
 fn ziffer() -> Command {
     Command::cargo_bin("ziffer").unwrap()
-}
-
-/// A folder in MNIST layout with the first `train` and `test` images of the bundled MNIST.
-fn small_mnist(train: usize, test: usize) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let data = mnist::load_bundled().unwrap();
-    let d = dir.path();
-    idx::write(
-        &data.train.take(train),
-        &d.join("train-images-idx3-ubyte"),
-        &d.join("train-labels-idx1-ubyte"),
-    )
-    .unwrap();
-    idx::write(
-        &data.test.take(test),
-        &d.join("t10k-images-idx3-ubyte.gz"),
-        &d.join("t10k-labels-idx1-ubyte.gz"),
-    )
-    .unwrap();
-    dir
 }
 
 /// Runs `ziffer ARGS --json`, expects success, and parses stdout.

@@ -8,7 +8,11 @@ use serde_json::Value;
 use std::path::Path;
 use tempfile::TempDir;
 use ziffer::data::classes::{CLASS_FILE, FASHION};
-use ziffer::data::{idx, mnist};
+use ziffer::data::mnist;
+
+#[path = "support/mnist_folder.rs"]
+mod mnist_folder;
+use mnist_folder::small_mnist;
 
 fn ziffer() -> Command {
     Command::cargo_bin("ziffer").unwrap()
@@ -18,28 +22,15 @@ fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// A folder in MNIST layout with the first `train` and `test` images of the bundled MNIST, and
-/// one test image as `image.png` (ink dark on white, as a person's would be).
+/// [`small_mnist`] with one test image as `image.png` too (ink dark on white, as a person's
+/// would be).
 fn small_data(train: usize, test: usize) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = small_mnist(train, test);
     let data = mnist::load_bundled().unwrap();
-    let d = dir.path();
-    idx::write(
-        &data.train.take(train),
-        &d.join("train-images-idx3-ubyte"),
-        &d.join("train-labels-idx1-ubyte"),
-    )
-    .unwrap();
-    idx::write(
-        &data.test.take(test),
-        &d.join("t10k-images-idx3-ubyte"),
-        &d.join("t10k-labels-idx1-ubyte"),
-    )
-    .unwrap();
     let pixels: Vec<u8> = data.test.image(0).iter().map(|&p| 255 - p).collect();
     image::GrayImage::from_raw(28, 28, pixels)
         .unwrap()
-        .save(d.join("image.png"))
+        .save(dir.path().join("image.png"))
         .unwrap();
     dir
 }
