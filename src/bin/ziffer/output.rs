@@ -1,5 +1,6 @@
 //! How results are shown: tables, numbers and errors, shared by the subcommands.
 
+use ziffer::model::TrainingRecord;
 use ziffer::network::Network;
 use ziffer::train::EpochRecord;
 
@@ -38,6 +39,22 @@ pub fn describe(network: &Network) -> String {
         f.output,
         f.loss
     )
+}
+
+/// The regularisation a model is trained with, as phrases: `weight decay 0.0001`,
+/// `dropout 0.2`, `augmentation shift=2,...`; nothing for what is off.
+pub fn regularisation(t: &TrainingRecord) -> Vec<String> {
+    let mut phrases = Vec::new();
+    if t.weight_decay > 0.0 {
+        phrases.push(format!("weight decay {}", t.weight_decay));
+    }
+    if t.dropout > 0.0 {
+        phrases.push(format!("dropout {}", t.dropout));
+    }
+    if !t.augment.is_none() {
+        phrases.push(format!("augmentation {}", t.augment));
+    }
+    phrases
 }
 
 /// The header of the per-epoch table.

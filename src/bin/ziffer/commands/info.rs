@@ -1,7 +1,9 @@
 //! `ziffer info`: what a model file holds.
 
 use crate::cli::InfoArgs;
-use crate::output::{EPOCH_HEADER, describe, epoch_json, epoch_line, json_f32, thousands};
+use crate::output::{
+    EPOCH_HEADER, describe, epoch_json, epoch_line, json_f32, regularisation, thousands,
+};
 use anyhow::{Context, Result};
 use ziffer::model_file;
 
@@ -55,16 +57,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
         "training:    seed {}, batch size {}, {}, learning rates {}, {} initialisation",
         training.seed, training.batch_size, training.optimizer, training.schedule, training.init
     );
-    let mut extras = Vec::new();
-    if training.weight_decay > 0.0 {
-        extras.push(format!("weight decay {}", training.weight_decay));
-    }
-    if training.dropout > 0.0 {
-        extras.push(format!("dropout {}", training.dropout));
-    }
-    if !training.augment.is_none() {
-        extras.push(format!("augmentation {}", training.augment));
-    }
+    let mut extras = regularisation(training);
     if training.validation > 0 {
         extras.push(format!(
             "{} images held out for validation",

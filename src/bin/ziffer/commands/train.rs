@@ -3,7 +3,9 @@
 
 use crate::cli::{DEFAULT_MODEL, ModelArgs, TrainArgs, threads};
 use crate::data_args::{default_validation, training_sets};
-use crate::output::{EPOCH_HEADER, describe, epoch_json, epoch_line, sizes, thousands};
+use crate::output::{
+    EPOCH_HEADER, describe, epoch_json, epoch_line, regularisation, sizes, thousands,
+};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -78,7 +80,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
         t.batch_size,
         t.optimizer,
         t.schedule,
-        regularisation(&model),
+        regularisation(&model.training)
+            .iter()
+            .map(|r| format!(", {r}"))
+            .collect::<String>(),
         t.seed,
         if threads == 1 { "" } else { "s" }
     ));
@@ -235,22 +240,6 @@ impl Progress {
     }
 }
 
-/// Weight decay, dropout and augmentation, as `, weight decay 0.0001, dropout 0.2`, when used.
-fn regularisation(model: &Model) -> String {
-    let t = &model.training;
-    let mut text = String::new();
-    if t.weight_decay > 0.0 {
-        text += &format!(", weight decay {}", t.weight_decay);
-    }
-    if t.dropout > 0.0 {
-        text += &format!(", dropout {}", t.dropout);
-    }
-    if !t.augment.is_none() {
-        text += &format!(", augmentation {}", t.augment);
-    }
-    text
-}
-
 /// The functions asked for, each missing one chosen to fit the others: softmax goes with the
 /// cross-entropy, sigmoid with the quadratic loss.
 pub fn functions(args: &ModelArgs) -> Functions {
@@ -307,7 +296,6 @@ fn model_to_train(args: &TrainArgs, classes: Vec<String>) -> Result<(Model, Path
         let mut config = config(m, classes)?;
         config.validation = args.validation.unwrap_or(DEFAULT_VALIDATION);
         config.patience = args.patience;
-        config.validate()?;
         let out = args.out.clone().unwrap_or(PathBuf::from(DEFAULT_MODEL));
         return Ok((Model::new(&config)?, out));
     };
