@@ -1,6 +1,7 @@
 //! The `ziffer` command: a thin layer over the library. Each subcommand turns its arguments into
 //! library calls and decides what to show; no maths lives here.
 
+mod args;
 mod cli;
 mod commands;
 mod data_args;

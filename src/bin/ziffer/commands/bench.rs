@@ -1,14 +1,67 @@
 //! `ziffer bench`: how fast training and inference run here, against this machine's GEMM peak.
 
-use crate::cli::BenchArgs;
+use crate::data_args::DataArgs;
 use crate::output::{sizes, thousands};
 use anyhow::{Result, bail};
+use clap::Args;
 use ziffer::bench::{
     gemm_peak_gflops, inference_flops, machine_description, median, peak_resident_bytes,
     time_inference, time_training, training_flops,
 };
 use ziffer::model::Model;
 use ziffer::train::TrainConfig;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Layer sizes of the network to time [default: 784,128,64,10]
+    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
+    pub layers: Option<Vec<usize>>,
+
+    /// Batch sizes to time, comma-separated
+    #[arg(
+        long,
+        value_name = "N,...",
+        value_delimiter = ',',
+        default_value = "32,128"
+    )]
+    pub batch_size: Vec<usize>,
+
+    /// Thread counts to time, comma-separated
+    #[arg(
+        long,
+        value_name = "N,...",
+        value_delimiter = ',',
+        default_value = "1,2"
+    )]
+    pub threads: Vec<usize>,
+
+    /// Training epochs timed per batch size and thread count (the median is reported)
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub epochs: usize,
+
+    /// Inference passes over the test set per thread count (the median is reported)
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub repeats: usize,
+
+    /// Size of the square product that measures the GEMM peak
+    #[arg(long, value_name = "N", default_value_t = 2048)]
+    pub peak_size: usize,
+
+    /// Do not measure the GEMM peak
+    #[arg(long)]
+    pub skip_peak: bool,
+
+    /// Do not measure inference
+    #[arg(long)]
+    pub skip_inference: bool,
+
+    /// Print one JSON object on stdout instead of tables
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(args: BenchArgs) -> Result<()> {
     if args.epochs == 0 || args.repeats == 0 {

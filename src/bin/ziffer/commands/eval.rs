@@ -1,12 +1,37 @@
 //! `ziffer eval`: accuracy of a saved model on a test set, per class and as a confusion matrix.
 
-use crate::cli::{EvalArgs, threads};
+use crate::args::{DEFAULT_MODEL, threads};
+use crate::data_args::DataArgs;
 use anyhow::{Context, Result};
+use clap::Args;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use ziffer::data::CLASSES;
 use ziffer::metrics::{Evaluation, evaluate, predict_all};
 use ziffer::model_file;
 use ziffer::train::with_threads;
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The model to evaluate
+    #[arg(long, short, value_name = "FILE", default_value = DEFAULT_MODEL)]
+    pub model: PathBuf,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Also write every test image's prediction as CSV (index,label,predicted)
+    #[arg(long, value_name = "FILE")]
+    pub predictions: Option<PathBuf>,
+
+    /// Threads for the matrix products [default: the number of CPU cores]
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print one JSON object on stdout instead of tables
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(args: EvalArgs) -> Result<()> {
     let model = model_file::load(&args.model)

@@ -1,11 +1,24 @@
 //! `ziffer info`: what a model file holds.
 
-use crate::cli::InfoArgs;
+use crate::args::DEFAULT_MODEL;
 use crate::output::{
     EPOCH_HEADER, describe, epoch_json, epoch_line, json_f32, regularisation, thousands,
 };
 use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
 use ziffer::model_file;
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The model to describe
+    #[arg(long, short, value_name = "FILE", default_value = DEFAULT_MODEL)]
+    pub model: PathBuf,
+
+    /// Print one JSON object on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(args: InfoArgs) -> Result<()> {
     let model = model_file::load(&args.model)

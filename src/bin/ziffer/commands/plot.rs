@@ -1,7 +1,7 @@
 //! `ziffer plot`: the pictures of what the network learnt, each drawn by one function of
 //! `ziffer::plot` from what the library computed.
 
-use crate::cli::{DEFAULT_MODEL, threads};
+use crate::args::{DEFAULT_MODEL, threads};
 use crate::data_args::DataArgs;
 use crate::output::thousands;
 use anyhow::{Context, Result, bail};

@@ -5,7 +5,7 @@
 //! draws the input in the terminal for `--show`. An image that fails is reported and the others
 //! are still read; the exit code says whether any failed.
 
-use crate::cli::DEFAULT_MODEL;
+use crate::args::DEFAULT_MODEL;
 use crate::output::print_error;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;

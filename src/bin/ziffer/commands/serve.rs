@@ -3,7 +3,7 @@
 //! This file loads the model, binds the address, prints the URL and waits for Ctrl-C; the page,
 //! the API and their limits live in the library.
 
-use crate::cli::DEFAULT_MODEL;
+use crate::args::DEFAULT_MODEL;
 use anyhow::{Context, Result};
 use clap::Args;
 use std::net::SocketAddr;

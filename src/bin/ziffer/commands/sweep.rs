@@ -1,8 +1,7 @@
 //! `ziffer sweep`: train a grid of configurations with one epoch budget and seed, and compare
 //! them in a table, CSV, JSON and a plot.
 
-use crate::cli::{ModelArgs, parse_activation, parse_loss, threads};
-use crate::commands::train::{config, functions};
+use crate::args::{ModelArgs, config, functions, parse_activation, parse_loss, threads};
 use crate::data_args::{DataArgs, DatasetKind, default_validation, training_sets};
 use crate::output::{sizes, thousands};
 use anyhow::{Context, Result, bail};

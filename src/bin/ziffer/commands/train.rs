@@ -1,29 +1,77 @@
 //! `ziffer train`: train a new network or resume a saved one, with a progress bar and one line per
 //! epoch, saving a checkpoint after every epoch.
 
-use crate::cli::{DEFAULT_MODEL, ModelArgs, TrainArgs, threads};
-use crate::data_args::{default_validation, training_sets};
+use crate::args::{DEFAULT_MODEL, ModelArgs, config, functions, threads};
+use crate::data_args::{DataArgs, DatasetKind, default_validation, training_sets};
 use crate::output::{
     EPOCH_HEADER, describe, epoch_json, epoch_line, regularisation, sizes, thousands,
 };
 use anyhow::{Context, Result, bail};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::time::Instant;
 use ziffer::Error;
-use ziffer::activation::Output;
-use ziffer::loss::Loss;
 use ziffer::model::Model;
 use ziffer::model_file;
-use ziffer::network::{Functions, ORIGINAL_SIZES};
-use ziffer::optimizer::Optimizer;
-use ziffer::train::{
-    DEFAULT_SEED, DEFAULT_VALIDATION, Event, Schedule, Sets, TrainConfig, best_epoch,
-    default_schedule, train,
-};
+use ziffer::train::{DEFAULT_VALIDATION, Event, Sets, best_epoch, train};
 
 /// Epochs when the schedule is a single open-ended rate and `--epochs` is not given.
 const DEFAULT_EPOCHS_FOR_ONE_RATE: usize = 10;
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// The data set's class names: mnist (the digits) or fashion (Fashion-MNIST's ten; give
+    /// its folder with --data) [default: read from classes.txt next to the data if there is
+    /// one, else the digits]
+    #[arg(long, value_name = "NAME")]
+    pub dataset: Option<DatasetKind>,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Number of epochs (passes over the training set) [default: the schedule's total, or 10 for
+    /// a single rate; with --resume, what is left of the model's schedule]
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+
+    /// Training images held out (the last ones) to validate on after each epoch, 0 for none
+    /// [default: 5000 (none if fewer than 10,000 training images), or the resumed model's]
+    #[arg(long, value_name = "N")]
+    pub validation: Option<usize>,
+
+    /// Stop once the validation accuracy has not improved for N epochs
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
+
+    /// Train on the first N training images only (quick runs)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Where to save the model (after every epoch, atomically) [default:
+    /// models/ziffer.safetensors, or the resumed model's path]
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Continue training a saved model, with its own settings unless flags say otherwise
+    #[arg(long, value_name = "MODEL")]
+    pub resume: Option<PathBuf>,
+
+    /// Threads for the matrix products [default: the number of CPU cores]
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print one JSON object on stdout at the end (progress goes to stderr)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print nothing but errors (and the JSON object with --json)
+    #[arg(long, short)]
+    pub quiet: bool,
+}
 
 pub fn run(args: TrainArgs) -> Result<()> {
     let start = Instant::now();
@@ -238,51 +286,6 @@ impl Progress {
         self.last = now;
         Some(images_done as f64 / now.duration_since(self.start).as_secs_f64())
     }
-}
-
-/// The functions asked for, each missing one chosen to fit the others: softmax goes with the
-/// cross-entropy, sigmoid with the quadratic loss.
-pub fn functions(args: &ModelArgs) -> Functions {
-    let original = Functions::ORIGINAL;
-    let (output, loss) = match (args.output, args.loss) {
-        (Some(o), Some(l)) => (o, l),
-        (Some(Output::Softmax), None) => (Output::Softmax, Loss::CrossEntropy),
-        (Some(o), None) => (o, Loss::Quadratic),
-        (None, Some(Loss::CrossEntropy)) => (Output::Softmax, Loss::CrossEntropy),
-        (None, Some(l)) => (original.output, l),
-        (None, None) => (original.output, original.loss),
-    };
-    Functions {
-        hidden: args.activation.unwrap_or(original.hidden),
-        output,
-        loss,
-    }
-}
-
-/// A new model's settings from the flags, with the defaults for what they leave out.
-pub fn config(args: &ModelArgs, classes: Vec<String>) -> Result<TrainConfig> {
-    let optimizer = args.optimizer.unwrap_or(Optimizer::Sgd);
-    let schedule = match &args.lr {
-        Some(text) => text.parse::<Schedule>()?,
-        None => default_schedule(optimizer),
-    };
-    let defaults = TrainConfig::default();
-    let config = TrainConfig {
-        layers: args.layers.clone().unwrap_or(ORIGINAL_SIZES.to_vec()),
-        functions: functions(args),
-        init: args.init,
-        batch_size: args.batch_size.unwrap_or(defaults.batch_size),
-        schedule,
-        optimizer,
-        weight_decay: args.weight_decay.unwrap_or(0.0),
-        dropout: args.dropout.unwrap_or(0.0),
-        augment: args.augment.unwrap_or(defaults.augment),
-        seed: args.seed.unwrap_or(DEFAULT_SEED),
-        classes,
-        ..defaults
-    };
-    config.validate()?;
-    Ok(config)
 }
 
 /// The model to train and where to save it: a new one from the flags, or the resumed one with

@@ -1,0 +1,205 @@
+//! What several subcommands share: the model flags of `ziffer train` and of each line of a sweep
+//! ([`ModelArgs`]), their value parsers, the settings a new model gets from them, the default
+//! model path and the thread count.
+//!
+//! A leaf: it imports nothing from the binary's other modules, so each subcommand may use it.
+//! It is not where a subcommand's own flags live (those sit beside its `run`), nor the data flags
+//! (`data_args`).
+
+use clap::Args;
+use ziffer::activation::{Activation, Output};
+use ziffer::augment::Augment;
+use ziffer::layer::Init;
+use ziffer::loss::Loss;
+use ziffer::network::{Functions, ORIGINAL_SIZES};
+use ziffer::optimizer::Optimizer;
+use ziffer::train::{DEFAULT_SEED, Schedule, TrainConfig, default_schedule};
+
+/// Where `ziffer train` saves, and where the other commands look, when no path is given.
+pub const DEFAULT_MODEL: &str = "models/ziffer.safetensors";
+
+/// The thread count asked for, or the number of cores.
+pub fn threads(asked: Option<usize>) -> usize {
+    asked.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// What network to train and how: the flags `ziffer train` and each line of a sweep share.
+#[derive(Debug, Args, Clone, Default, PartialEq)]
+pub struct ModelArgs {
+    /// Layer sizes, input first, e.g. 784,256,128,10 (first = pixels per image, last = 10)
+    /// [default: 784,128,64,10]
+    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
+    pub layers: Option<Vec<usize>>,
+
+    /// Activation of the hidden layers: sigmoid, tanh, relu or leaky-relu [default: sigmoid]
+    #[arg(long, value_name = "NAME", value_parser = parse_activation)]
+    pub activation: Option<Activation>,
+
+    /// Function of the output layer: sigmoid or softmax [default: softmax with
+    /// --loss cross-entropy, else sigmoid]
+    #[arg(long, value_name = "NAME", value_parser = parse_output)]
+    pub output: Option<Output>,
+
+    /// Loss: quadratic (½‖A − Y‖², the original's) or cross-entropy [default: cross-entropy with
+    /// --output softmax, else quadratic]
+    #[arg(long, value_name = "NAME", value_parser = parse_loss)]
+    pub loss: Option<Loss>,
+
+    /// Initial weights: lecun (variance 1/inputs), xavier (2/(inputs+outputs)) or he
+    /// (2/inputs) [default: he for the ReLUs, xavier for tanh, lecun for sigmoid]
+    #[arg(long, value_name = "NAME", value_parser = parse_init)]
+    pub init: Option<Init>,
+
+    /// Update rule: sgd, momentum[=0.9], nesterov[=0.9] or adam[=0.9/0.999] [default: sgd]
+    #[arg(long, value_name = "NAME")]
+    pub optimizer: Option<Optimizer>,
+
+    /// Learning rate: one rate (0.1), stages of rate x epochs (3x25,0.3x5,0.03x3), step decay
+    /// (step:0.1x30,every=10,factor=0.5) or cosine (cosine:0.1x30) [default: 3x25,0.3x5,0.03x3
+    /// for sgd, chosen by measurement; 0.3x25,0.03x5,0.003x3 with momentum;
+    /// 0.001x25,0.0001x5,0.00001x3 with adam]
+    #[arg(long, value_name = "SCHEDULE", allow_negative_numbers = true)]
+    pub lr: Option<String>,
+
+    /// L2 weight decay λ: adds λ·W to each weight's gradient [default: 0]
+    #[arg(long, value_name = "LAMBDA", allow_negative_numbers = true)]
+    pub weight_decay: Option<f32>,
+
+    /// Dropout: the fraction of hidden neurons switched off for each training image [default: 0]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub dropout: Option<f32>,
+
+    /// Distort training images on the fly: none, affine (shifts, rotations, scaling), elastic
+    /// (affine plus elastic distortions), or e.g. shift=2,rotate=10,scale=0.1,elastic=8/4
+    /// [default: none]
+    #[arg(long, value_name = "SPEC")]
+    pub augment: Option<Augment>,
+
+    /// Images per mini-batch [default: 32]
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+
+    /// Seed of the initial weights and of every epoch's shuffle, dropout and distortions
+    /// [default: 42]
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+pub fn parse_activation(text: &str) -> Result<Activation, String> {
+    Activation::from_name(text).ok_or_else(|| {
+        format!("unknown activation '{text}'; choose sigmoid, tanh, relu or leaky-relu")
+    })
+}
+
+fn parse_output(text: &str) -> Result<Output, String> {
+    Output::from_name(text)
+        .ok_or_else(|| format!("unknown output function '{text}'; choose sigmoid or softmax"))
+}
+
+pub fn parse_loss(text: &str) -> Result<Loss, String> {
+    Loss::from_name(text)
+        .ok_or_else(|| format!("unknown loss '{text}'; choose quadratic or cross-entropy"))
+}
+
+fn parse_init(text: &str) -> Result<Init, String> {
+    Init::from_name(text)
+        .ok_or_else(|| format!("unknown initialisation '{text}'; choose lecun, xavier or he"))
+}
+
+/// The functions asked for, each missing one chosen to fit the others: softmax goes with the
+/// cross-entropy, sigmoid with the quadratic loss.
+pub fn functions(args: &ModelArgs) -> Functions {
+    let original = Functions::ORIGINAL;
+    let (output, loss) = match (args.output, args.loss) {
+        (Some(o), Some(l)) => (o, l),
+        (Some(Output::Softmax), None) => (Output::Softmax, Loss::CrossEntropy),
+        (Some(o), None) => (o, Loss::Quadratic),
+        (None, Some(Loss::CrossEntropy)) => (Output::Softmax, Loss::CrossEntropy),
+        (None, Some(l)) => (original.output, l),
+        (None, None) => (original.output, original.loss),
+    };
+    Functions {
+        hidden: args.activation.unwrap_or(original.hidden),
+        output,
+        loss,
+    }
+}
+
+/// A new model's settings from the flags, with the defaults for what they leave out.
+pub fn config(args: &ModelArgs, classes: Vec<String>) -> anyhow::Result<TrainConfig> {
+    let optimizer = args.optimizer.unwrap_or(Optimizer::Sgd);
+    let schedule = match &args.lr {
+        Some(text) => text.parse::<Schedule>()?,
+        None => default_schedule(optimizer),
+    };
+    let defaults = TrainConfig::default();
+    let config = TrainConfig {
+        layers: args.layers.clone().unwrap_or(ORIGINAL_SIZES.to_vec()),
+        functions: functions(args),
+        init: args.init,
+        batch_size: args.batch_size.unwrap_or(defaults.batch_size),
+        schedule,
+        optimizer,
+        weight_decay: args.weight_decay.unwrap_or(0.0),
+        dropout: args.dropout.unwrap_or(0.0),
+        augment: args.augment.unwrap_or(defaults.augment),
+        seed: args.seed.unwrap_or(DEFAULT_SEED),
+        classes,
+        ..defaults
+    };
+    config.validate()?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The functions chosen for these output and loss flags, with the default hidden activation.
+    fn chosen(output: Option<Output>, loss: Option<Loss>) -> (Output, Loss) {
+        let f = functions(&ModelArgs {
+            output,
+            loss,
+            ..ModelArgs::default()
+        });
+        (f.output, f.loss)
+    }
+
+    #[test]
+    fn no_function_flags_give_the_original_functions() {
+        assert_eq!(functions(&ModelArgs::default()), Functions::ORIGINAL);
+    }
+
+    #[test]
+    fn cross_entropy_alone_brings_a_softmax_output() {
+        assert_eq!(
+            chosen(None, Some(Loss::CrossEntropy)),
+            (Output::Softmax, Loss::CrossEntropy)
+        );
+    }
+
+    #[test]
+    fn softmax_alone_brings_the_cross_entropy() {
+        assert_eq!(
+            chosen(Some(Output::Softmax), None),
+            (Output::Softmax, Loss::CrossEntropy)
+        );
+    }
+
+    #[test]
+    fn output_and_loss_given_together_are_kept_as_given() {
+        assert_eq!(
+            chosen(Some(Output::Sigmoid), Some(Loss::CrossEntropy)),
+            (Output::Sigmoid, Loss::CrossEntropy)
+        );
+    }
+
+    #[test]
+    fn an_unknown_activation_names_the_choices() {
+        let err = parse_activation("swish").unwrap_err();
+        assert!(
+            err.contains("'swish'") && err.contains("leaky-relu"),
+            "{err}"
+        );
+    }
+}
