@@ -5,7 +5,7 @@
 //! ```
 //!
 //! MODEL defaults to `models/ziffer.safetensors` (`ziffer train` makes it), N to 2,000. The
-//! example makes its test images itself (`tests/support/user_style.rs`): N MNIST test digits
+//! example makes its test images itself (`tests/suite/support/user_style.rs`): N MNIST test digits
 //! redrawn as dark ink on tinted paper, scaled up 5-15x, off-centre, under a lighting gradient,
 //! blurred, noisy, saved as PNG or JPEG; and digits rendered from handwriting-style fonts of
 //! Debian's font packages (`apt-get install fonts-dkg-handwriting fonts-humor-sans
@@ -20,7 +20,7 @@
 //! Every image comes from a seeded generator, one stream per image: the numbers do not depend
 //! on the number of threads.
 
-#[path = "../tests/support/user_style.rs"]
+#[path = "../tests/suite/support/user_style.rs"]
 mod user_style;
 
 use anyhow::{Context, Result};
@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use user_style::{Format, Ink, encode, font_digit, font_glyph, on_paper, redrawn_mnist};
 use ziffer::data::mnist;
-use ziffer::network::Network;
+use ziffer::nn::network::Network;
 use ziffer::predict::{Confidence, Prediction, predict_pixels};
 use ziffer::preprocess::{naive, preprocess_bytes, preprocess_gray};
 
@@ -88,7 +88,7 @@ fn main() -> Result<()> {
         "{:<44} {:>6}  {:>12}  {:>7}  {:>8}",
         "set", "images", "preprocessed", "naive", "no digit"
     );
-    let plain = ziffer::metrics::evaluate(network, &test)?;
+    let plain = ziffer::metrics::evaluate(&ziffer::cpu::Cpu::new(1)?, network, &test)?;
     row(
         "MNIST test set, as is (no preprocessing)",
         plain.total(),

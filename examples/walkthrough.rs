@@ -6,13 +6,15 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use ziffer::activation::Activation;
+use ziffer::cpu::Cpu;
 use ziffer::data::batch::fill_inputs;
 use ziffer::data::mnist;
 use ziffer::matrix::MatRef;
 use ziffer::model::Model;
-use ziffer::network::{Network, argmax};
-use ziffer::train::{Event, Sets, TrainConfig, train};
+use ziffer::nn::activation::Activation;
+use ziffer::nn::network::{Network, argmax};
+use ziffer::settings::TrainConfig;
+use ziffer::train::{Event, Sets, train};
 use ziffer::{metrics, model_file};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,23 +35,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. Build the network: 784-128-64-10, sigmoid after every layer, weights ~ N(0, 1/inputs).
     let config = TrainConfig::default();
     let mut model = Model::new(&config)?;
+    // Where the maths runs: the CPU engine, on one thread.
+    let engine = Cpu::new(1)?;
     println!(
         "2. network {:?}: {} parameters; untrained it reads {:.1}% of the test set",
         model.network.sizes(),
         model.network.parameter_count(),
-        100.0 * metrics::evaluate(&model.network, &data.test)?.accuracy()
+        100.0 * metrics::evaluate(&engine, &model.network, &data.test)?.accuracy()
     );
 
     // 3. Train: mini-batch SGD, batch 32, learning rate from the default schedule.
     println!(
         "3. training {epochs} epochs, learning rates {}",
-        config.schedule
+        config.settings.schedule
     );
     train(
         &mut model,
         Sets::new(&data.train, &data.test),
         epochs,
-        1,
+        &engine,
         |event| {
             if let Event::EpochEnd { record, .. } = event {
                 println!(

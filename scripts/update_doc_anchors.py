@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Moves the line anchors of docs/how-it-works.md to where the named code is now.
+"""Moves the line anchors of docs/how-it-works.md and README.md to where the named code is now.
 
-Each link of the form [`Name`](../src/file.rs#L123) or [`Type::method`](...#L123) is pointed at
+Each link of the form [`Name`](../src/file.rs#L123) or [`Type::method`](...#L123) (in README.md
+without the `../`) is pointed at
 the line that defines `Name` (or `method`) in that file: `fn name`, `struct`, `enum`, `const`,
 `type`, `trait` or `mod`. Links whose name cannot be found are reported and left alone.
 tests/docs.rs checks the anchors; run this script when it fails after code moved.
@@ -11,8 +12,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "how-it-works.md"
-LINK = re.compile(r"\[`([^`]+)`\]\((\.\./(?:src|tests|examples)/[^)#]+)#L(\d+)\)")
+DOCS = [ROOT / "docs" / "how-it-works.md", ROOT / "README.md"]
+LINK = re.compile(r"\[`([^`]+)`\]\(((?:\.\./)?(?:src|tests|examples)/[^)#]+)#L(\d+)\)")
 
 
 def definition_line(path: Path, name: str, hint: int) -> int | None:
@@ -29,24 +30,29 @@ def definition_line(path: Path, name: str, hint: int) -> int | None:
 
 
 def main() -> int:
-    text = DOC.read_text()
     missing = []
+    for doc in DOCS:
+        fix_anchors(doc, missing)
+    for label in missing:
+        print(f"not found: {label}", file=sys.stderr)
+    return 1 if missing else 0
+
+
+def fix_anchors(doc: Path, missing: list) -> None:
+    text = doc.read_text()
 
     def fix(m: re.Match) -> str:
         label, target, line = m.group(1), m.group(2), int(m.group(3))
         if label.endswith(".rs"):
             return m.group(0)
         name = label.split("::")[-1]
-        new = definition_line((DOC.parent / target).resolve(), name, line)
+        new = definition_line((doc.parent / target).resolve(), name, line)
         if new is None:
             missing.append(label)
             return m.group(0)
         return f"[`{label}`]({target}#L{new})"
 
-    DOC.write_text(LINK.sub(fix, text))
-    for label in missing:
-        print(f"not found: {label}", file=sys.stderr)
-    return 1 if missing else 0
+    doc.write_text(LINK.sub(fix, text))
 
 
 if __name__ == "__main__":

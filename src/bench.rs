@@ -5,13 +5,16 @@
 //! counts that turn seconds into GFLOP/s. What it is not: a statistics package (it reports
 //! medians) or a printer (the `ziffer bench` command shows the figures).
 
+use crate::cpu::Cpu;
+use crate::cpu::team::row_blocks;
 use crate::data::Dataset;
+use crate::engine::Engine;
 use crate::error::Result;
 use crate::matrix::{MatMut, MatRef, gemm};
 use crate::metrics::evaluate;
 use crate::model::Model;
-use crate::team::{self, row_blocks};
-use crate::train::{Event, Sets, TrainConfig, train, with_threads};
+use crate::settings::TrainConfig;
+use crate::train::{Event, Sets, train};
 use smallvec::SmallVec;
 use std::time::Instant;
 
@@ -53,14 +56,14 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
-/// Seconds of each of `epochs` training epochs of a fresh model from `config`, on `threads`
-/// threads (the evaluation after each epoch is not counted).
+/// Seconds of each of `epochs` training epochs of a fresh model from `config`, on `engine`
+/// (the evaluation after each epoch is not counted).
 pub fn time_training(
     config: &TrainConfig,
     train_set: &Dataset,
     test_set: &Dataset,
     epochs: usize,
-    threads: usize,
+    engine: &dyn Engine,
 ) -> Result<Vec<f64>> {
     let mut model = Model::new(config)?;
     let mut seconds = Vec::with_capacity(epochs);
@@ -68,7 +71,7 @@ pub fn time_training(
         &mut model,
         Sets::new(train_set, test_set),
         epochs,
-        threads,
+        engine,
         |event| {
             if let Event::EpochEnd { record, .. } = event {
                 seconds.push(record.seconds);
@@ -80,55 +83,50 @@ pub fn time_training(
 }
 
 /// Seconds of each of `repeats` passes of `model` over `data` (forward and counting), on
-/// `threads` threads.
+/// `engine`.
 pub fn time_inference(
     model: &Model,
     data: &Dataset,
     repeats: usize,
-    threads: usize,
+    engine: &dyn Engine,
 ) -> Result<Vec<f64>> {
-    with_threads(threads, || {
-        (0..repeats)
-            .map(|_| {
-                let start = Instant::now();
-                evaluate(&model.network, data)?;
-                Ok(start.elapsed().as_secs_f64())
-            })
-            .collect()
-    })?
+    (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            evaluate(engine, &model.network, data)?;
+            Ok(start.elapsed().as_secs_f64())
+        })
+        .collect()
 }
 
-/// GFLOP/s of the best of `repeats` square products of size `n` through [`gemm`] on `threads`
-/// threads (each computing a block of rows of the result, as the layers do): what this machine
-/// and GEMM backend can do at best, the yardstick for the epoch.
-pub fn gemm_peak_gflops(n: usize, repeats: usize, threads: usize) -> Result<f64> {
+/// GFLOP/s of the best of `repeats` square products of size `n` through [`gemm`] on the CPU
+/// engine's threads (each computing a block of rows of the result, as the layers do): what this
+/// machine and GEMM backend can do at best, the yardstick for the epoch.
+pub fn gemm_peak_gflops(n: usize, repeats: usize, cpu: &Cpu) -> f64 {
     let a: Vec<f32> = (0..n * n).map(|i| (i % 17) as f32 * 0.01).collect();
     let b: Vec<f32> = (0..n * n).map(|i| (i % 13) as f32 * 0.01).collect();
     let mut c = vec![0.0f32; n * n];
     let flops = 2.0 * (n as f64).powi(3);
-    with_threads(threads, || {
-        team::current(|team| {
-            let mut best = f64::INFINITY;
-            for _ in 0..repeats {
-                let start = Instant::now();
-                let ranges = team.row_ranges(n, n * n * n);
-                let blocks = row_blocks(&mut c, n, &ranges);
-                let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
-                team.for_each(&mut parts, |(rows, c)| {
-                    let a_rows = &a[rows.start * n..rows.end * n];
-                    gemm(
-                        1.0,
-                        MatRef::row_major(a_rows, rows.len(), n),
-                        MatRef::row_major(&b, n, n),
-                        0.0,
-                        MatMut::row_major(c, rows.len(), n),
-                    );
-                });
-                best = best.min(start.elapsed().as_secs_f64());
-            }
-            flops / best / 1e9
-        })
-    })
+    let team = cpu.team();
+    let mut best = f64::INFINITY;
+    for _ in 0..repeats {
+        let start = Instant::now();
+        let ranges = team.row_ranges(n, n * n * n);
+        let blocks = row_blocks(&mut c, n, &ranges);
+        let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
+        team.for_each(&mut parts, |(rows, c)| {
+            let a_rows = &a[rows.start * n..rows.end * n];
+            gemm(
+                1.0,
+                MatRef::row_major(a_rows, rows.len(), n),
+                MatRef::row_major(&b, n, n),
+                0.0,
+                MatMut::row_major(c, rows.len(), n),
+            );
+        });
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    flops / best / 1e9
 }
 
 /// The largest resident memory of this process so far, in bytes (Linux: `VmHWM`), if known.

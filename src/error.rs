@@ -144,9 +144,139 @@ pub enum Error {
     #[error("invalid {what}: {message}")]
     InvalidConfig { what: &'static str, message: String },
 
-    /// The data does not fit the network (e.g. 784 inputs expected, 100 given).
-    #[error("{message}")]
-    ShapeMismatch { message: String },
+    /// A data set's images do not fit the network's input (e.g. 784 inputs expected, 100 given).
+    #[error(
+        "{}: images of {rows}x{cols} = {} pixels, but the network takes {inputs} inputs",
+        data.display(),
+        rows * cols
+    )]
+    InputsMismatch {
+        /// Where the data set came from.
+        data: PathBuf,
+        rows: usize,
+        cols: usize,
+        inputs: usize,
+    },
+
+    /// A network's outputs are not the data set's classes.
+    #[error("the network has {outputs} outputs, but the data set has {classes} classes")]
+    OutputsMismatch { outputs: usize, classes: usize },
+
+    /// A network that does not read 28x28 digits is asked to serve the page.
+    #[error(
+        "the network takes {inputs} inputs and gives {outputs} outputs; the page needs \
+         {expected_inputs} inputs (28x28 pixels) and {expected_outputs} outputs (digits)"
+    )]
+    NotADigitReader {
+        inputs: usize,
+        outputs: usize,
+        expected_inputs: usize,
+        expected_outputs: usize,
+    },
+
+    /// An image in MNIST form does not fit the network that is to read it.
+    #[error(
+        "the network takes {inputs} inputs and gives {outputs} outputs, but a digit image has \
+         {pixels} pixels ({expected_pixels} expected) and {classes} classes"
+    )]
+    ImageMismatch {
+        inputs: usize,
+        outputs: usize,
+        pixels: usize,
+        expected_pixels: usize,
+        classes: usize,
+    },
+
+    /// A data set's pixel bytes are not its labels times the image size.
+    #[error(
+        "{}: {labels} labels of {rows}x{cols} images need {} pixel bytes, found {found}",
+        data.display(),
+        labels * rows * cols
+    )]
+    PixelCount {
+        data: PathBuf,
+        labels: usize,
+        rows: usize,
+        cols: usize,
+        found: usize,
+    },
+
+    /// CSV holds only square images: its reader takes the side as the square root of the
+    /// number of pixel columns.
+    #[error(
+        "{}: CSV can only hold square images (the size is read back as the square root of the \
+         number of pixels), but these are {rows}x{cols}; write IDX files instead",
+        path.display()
+    )]
+    CsvNotSquare {
+        path: PathBuf,
+        rows: usize,
+        cols: usize,
+    },
+
+    /// A count does not fit in an IDX header's 32 bits.
+    #[error("{}: {count} {what} do not fit in an IDX header (at most {})", path.display(), u32::MAX)]
+    IdxTooLarge {
+        path: PathBuf,
+        count: usize,
+        /// `images`, `rows` or `columns`.
+        what: &'static str,
+    },
+
+    /// Two neighbouring layers do not fit: one's outputs are not the next one's inputs.
+    #[error(
+        "invalid layers: layer {layer} has {outputs} outputs but layer {} takes {inputs} inputs; \
+         each layer's inputs must be the previous layer's outputs",
+        layer + 1
+    )]
+    LayersDoNotFit {
+        /// 1-based.
+        layer: usize,
+        outputs: usize,
+        inputs: usize,
+    },
+
+    /// A layer's parameters are not as many as its shape needs.
+    #[error(
+        "invalid layers: layer {layer} of {inputs} inputs and {outputs} outputs needs {} weights \
+         and {outputs} biases, but has {weights} weights and {biases} biases; build it with \
+         Dense::new_random or give a weight for every (output, input) pair",
+        inputs * outputs
+    )]
+    LayerParameters {
+        /// 1-based.
+        layer: usize,
+        inputs: usize,
+        outputs: usize,
+        weights: usize,
+        biases: usize,
+    },
+
+    /// An optimizer's saved state is not shaped like the network it is to update.
+    #[error(
+        "invalid optimizer: the saved state does not fit {optimizer} on this network \
+         ({layers} layers of {slots} slot(s) each expected, found {found})"
+    )]
+    OptimizerStateMismatch {
+        /// The optimizer, as text (`adam=0.9/0.999/1e-8`).
+        optimizer: String,
+        layers: usize,
+        slots: usize,
+        /// What the state holds, e.g. `3 layers`.
+        found: String,
+    },
+
+    /// A resumed run asks for another network than the saved model is: its shape, functions and
+    /// initial weights are fixed once it exists.
+    #[error(
+        "{what} {asked} differs from the resumed model's {saved}: a network's {what} cannot change when it resumes"
+    )]
+    ResumeMismatch {
+        /// `layers`, `activation`, `output`, `loss`, `init` or `classes`.
+        what: &'static str,
+        asked: String,
+        saved: String,
+    },
 
     /// The loss became NaN or infinite during training.
     #[error(

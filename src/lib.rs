@@ -1,27 +1,20 @@
 //! ziffer: a neural network written from scratch that learns to read handwritten digits.
 //!
 //! The maths is ours, written out by hand and each formula in one named function; matrix
-//! products go through the `faer` crate's GEMM. A tour of the modules, in the order a
-//! batch meets them:
+//! products go through the `faer` crate's GEMM. The house has four floors, and imports point
+//! down only:
 //!
-//! | module | what it holds |
-//! | --- | --- |
-//! | [`data`] | IDX and CSV readers, the bundled MNIST, mini-batches ([`data::batch`]), class names |
-//! | [`augment`] | seeded distortions of training images: shift, rotation, scale, elastic |
-//! | [`matrix`] | `C ← α·A·B + β·C` over strided views, with a naive reference |
-//! | [`layer`] | the dense layer: `Z = W·A + B` forward, `dW`, `dB`, `dA_prev` backward |
-//! | [`activation`] | `A = f(Z)` and `dZ = dA ⊙ f'(Z)`: sigmoid, tanh, ReLU, leaky ReLU, softmax |
-//! | [`loss`] | `½‖A − Y‖²` and the cross-entropy, and `dZ[L]` for each |
-//! | [`network`] | the layers stacked: forward and backward through all of them, dropout |
-//! | [`optimizer`] | the update: SGD `W := W − η·dW`, momentum, Nesterov, Adam, weight decay |
-//! | [`train`] | the epoch loop, learning-rate schedules, validation, the per-epoch record |
-//! | [`sweep`] | several configurations trained alike and compared |
-//! | [`metrics`] | accuracy and the confusion matrix |
-//! | [`model`], [`model_file`] | a network with its training record, saved as safetensors |
-//! | [`preprocess`], [`predict`] | a person's image brought to MNIST's form, and read |
-//! | [`plot`] | pictures of what the library computed: curves, confusion, weights, ... |
-//! | [`team`], [`bench`] | the threads that share a layer's work, and speed measurements |
-//! | [`web`] | `ziffer serve`: the drawing page and its JSON API |
+//! | floor | modules | what they hold |
+//! | --- | --- | --- |
+//! | applications | [`train`], [`sweep`], [`bench`], [`metrics`], [`predict`], [`plot`], [`web`] | the epoch loop, comparisons, speed, accuracy, reading one image, pictures, the page |
+//! | engines | [`engine`], [`cpu`] | where the maths runs: the seam, and the CPU engine (threads, blocks of neurons) |
+//! | data and files | [`data`], [`augment`], [`preprocess`], [`model`], [`model_file`], [`settings`], [`schedule`], [`history`], [`rng`] | data sets, distortions, a person's image, the model and its file, what to train, the learning rates, the record, the random streams |
+//! | maths | [`nn`], [`matrix`] | the network's formulas over whole layers; `C ← α·A·B + β·C` |
+//!
+//! In the order a batch meets them: [`data`] and [`augment`] make the batch, [`nn::layer`] and
+//! [`nn::activation`] run it forward, [`nn::loss`] measures the error, [`nn::network`] sends it
+//! back, and [`nn::optimizer`] updates the weights; [`cpu`] runs all of it on the cores and
+//! [`train`] repeats it epoch after epoch.
 //!
 //! The network is explained for a learner, formula by formula, in `docs/how-it-works.md`.
 //!
@@ -30,22 +23,27 @@
 //! Train a small network for two epochs on 5,000 bundled MNIST images, save it and load it back:
 //!
 //! ```
+//! use ziffer::cpu::Cpu;
 //! use ziffer::data::mnist;
 //! use ziffer::model::Model;
-//! use ziffer::train::{Sets, TrainConfig, train};
+//! use ziffer::settings::{TrainConfig, TrainSettings};
+//! use ziffer::train::{Sets, train};
 //!
 //! # fn main() -> ziffer::Result<()> {
 //! let data = mnist::load_bundled()?;
 //! let config = TrainConfig {
 //!     layers: vec![784, 32, 10],
-//!     schedule: "3".parse()?,
+//!     settings: TrainSettings {
+//!         schedule: "3".parse()?,
+//!         ..TrainSettings::default()
+//!     },
 //!     ..TrainConfig::default()
 //! };
 //! let mut model = Model::new(&config)?;
-//! let threads = 1;
+//! let engine = Cpu::new(1)?;
 //! let train_set = data.train.take(5000);
 //! let sets = Sets::new(&train_set, &data.test);
-//! train(&mut model, sets, 2, threads, |_event| Ok(()))?;
+//! train(&mut model, sets, 2, &engine, |_event| Ok(()))?;
 //! assert!(model.test_accuracy().unwrap() > 0.8);
 //!
 //! let dir = tempfile::tempdir().unwrap();
@@ -81,24 +79,25 @@ macro_rules! serde_as_text {
     };
 }
 
-pub mod activation;
 pub mod augment;
 pub mod bench;
+pub mod cpu;
 pub mod data;
+pub mod engine;
 pub mod error;
-pub mod layer;
-pub mod loss;
+pub mod history;
 pub mod matrix;
 pub mod metrics;
 pub mod model;
 pub mod model_file;
-pub mod network;
-pub mod optimizer;
+pub mod nn;
 pub mod plot;
 pub mod predict;
 pub mod preprocess;
+pub mod rng;
+pub mod schedule;
+pub mod settings;
 pub mod sweep;
-pub mod team;
 pub mod train;
 pub mod web;
 

@@ -14,8 +14,11 @@
 //! transpose ([`MatRef::t`]) without copying, and a batch stored as "one image after another" is
 //! read as the textbook's matrix with one column per image ([`MatRef::col_major`]).
 //!
-//! Threads: [`gemm`] runs on the calling thread. The layers split their work into blocks of
-//! output rows, one per thread of the [`crate::team::Team`], and call it once per block.
+//! Threads: [`gemm`] runs on the calling thread. The CPU engine ([`crate::cpu`]) splits a layer's
+//! work into blocks of rows ([`MatRef::row_block`]) or columns ([`MatRef::col_block`]), one per
+//! thread, and calls it once per block.
+
+use std::ops::Range;
 
 /// A read-only `rows x cols` matrix inside a slice.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +91,30 @@ impl<'a> MatRef<'a> {
             row_stride: self.col_stride,
             col_stride: self.row_stride,
         }
+    }
+
+    /// The rows `range` of the matrix, sharing the same memory: e.g. the weights into a block of
+    /// neurons.
+    pub fn row_block(self, range: Range<usize>) -> Self {
+        assert!(range.start <= range.end && range.end <= self.rows);
+        let offset = if range.is_empty() {
+            0
+        } else {
+            range.start * self.row_stride
+        };
+        Self::strided(
+            &self.data[offset..],
+            range.len(),
+            self.cols,
+            self.row_stride,
+            self.col_stride,
+        )
+    }
+
+    /// The columns `range` of the matrix, sharing the same memory: e.g. the weights out of a
+    /// block of inputs.
+    pub fn col_block(self, range: Range<usize>) -> Self {
+        self.t().row_block(range).t()
     }
 
     pub fn rows(&self) -> usize {
@@ -169,7 +196,7 @@ fn check_shapes(a: &MatRef, b: &MatRef, c: &MatMut) {
 /// the calling thread.
 ///
 /// With `β = 0` the old contents of `C` are ignored (they may even be NaN). Parallel callers give
-/// each thread its own block of rows of `C` (see [`crate::team`]).
+/// each thread its own block of rows of `C` (see [`crate::cpu`]).
 pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
     check_shapes(&a, &b, &c);
     if c.rows == 0 || c.cols == 0 {
@@ -320,6 +347,20 @@ mod tests {
         let m = MatRef::row_major(&data, 2, 3);
         assert_eq!(m.t().at(2, 1), 6.0);
         assert_eq!(MatRef::col_major(&data, 3, 2).at(2, 1), m.at(1, 2));
+    }
+
+    #[test]
+    fn row_and_column_blocks_read_the_same_memory() {
+        // 3x4, row-major: (i, j) = 10·i + j.
+        let data: Vec<f32> = (0..3)
+            .flat_map(|i| (0..4).map(move |j| (10 * i + j) as f32))
+            .collect();
+        let m = MatRef::row_major(&data, 3, 4);
+        let rows = m.row_block(1..3);
+        assert_eq!((rows.rows(), rows.cols(), rows.at(0, 2)), (2, 4, 12.0));
+        let cols = m.col_block(2..4);
+        assert_eq!((cols.rows(), cols.cols(), cols.at(2, 1)), (3, 2, 23.0));
+        assert_eq!(m.row_block(3..3).rows(), 0);
     }
 
     #[test]

@@ -3,16 +3,11 @@
 //! What it is: counting, over forward passes in batches. What it is not: printing or plotting;
 //! callers decide how to show an [`Evaluation`].
 
-use crate::data::batch::fill_inputs;
 use crate::data::{CLASSES, Dataset};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::matrix::MatRef;
-use crate::network::{Network, predicted_classes};
+use crate::nn::network::{Network, predicted_classes};
 use serde::Serialize;
-
-/// Images per forward pass when evaluating: large enough for efficient matrix products, small
-/// enough to keep the buffers at a few MB.
-const EVAL_BATCH: usize = 1000;
 
 /// The result of running a network over a labelled data set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,69 +42,57 @@ impl Evaluation {
     }
 }
 
-/// Predicts every image of `data` and counts the outcomes.
-pub fn evaluate(network: &Network, data: &Dataset) -> Result<Evaluation> {
+/// Predicts every image of `data` on `engine` and counts the outcomes.
+pub fn evaluate(engine: &dyn Engine, network: &Network, data: &Dataset) -> Result<Evaluation> {
     let mut confusion = [[0usize; CLASSES]; CLASSES];
-    for_each_prediction(network, data, |i, predicted| {
+    for_each_prediction(engine, network, data, |i, predicted| {
         confusion[data.label(i) as usize][predicted] += 1;
     })?;
     Ok(Evaluation { confusion })
 }
 
-/// The predicted class of every image of `data`, in order.
-pub fn predict_all(network: &Network, data: &Dataset) -> Result<Vec<u8>> {
+/// The predicted class of every image of `data`, in order, computed on `engine`.
+pub fn predict_all(engine: &dyn Engine, network: &Network, data: &Dataset) -> Result<Vec<u8>> {
     let mut predictions = vec![0u8; data.len()];
-    for_each_prediction(network, data, |i, predicted| {
+    for_each_prediction(engine, network, data, |i, predicted| {
         predictions[i] = predicted as u8;
     })?;
     Ok(predictions)
 }
 
-/// Runs the network over `data` in batches and calls `f(image index, predicted class)`.
+/// Runs the network over `data` on `engine` and calls `f(image index, predicted class)`.
 fn for_each_prediction(
+    engine: &dyn Engine,
     network: &Network,
     data: &Dataset,
     mut f: impl FnMut(usize, usize),
 ) -> Result<()> {
     check_fits(network, data)?;
-    let p = data.pixels_per_image();
-    let batch = EVAL_BATCH.min(data.len());
-    let mut ws = network.workspace(batch);
-    let mut x = vec![0.0; p * batch];
-    let indices: Vec<usize> = (0..data.len()).collect();
-    for chunk in indices.chunks(batch) {
-        fill_inputs(data, chunk, &mut x);
-        let output = network.forward(MatRef::col_major(&x, p, chunk.len()), &mut ws);
-        for (&i, class) in chunk
+    engine.outputs(network, data, &mut |indices, output| {
+        for (&i, class) in indices
             .iter()
             .zip(predicted_classes(output, network.outputs()))
         {
             f(i, class);
         }
-    }
+    });
     Ok(())
 }
 
 /// Checks that `data`'s images and classes fit the network's input and output sizes.
 pub fn check_fits(network: &Network, data: &Dataset) -> Result<()> {
     if data.pixels_per_image() != network.inputs() {
-        return Err(Error::ShapeMismatch {
-            message: format!(
-                "{}: images of {}x{} = {} pixels, but the network takes {} inputs",
-                data.source().display(),
-                data.rows(),
-                data.cols(),
-                data.pixels_per_image(),
-                network.inputs()
-            ),
+        return Err(Error::InputsMismatch {
+            data: data.source().to_path_buf(),
+            rows: data.rows(),
+            cols: data.cols(),
+            inputs: network.inputs(),
         });
     }
     if network.outputs() != CLASSES {
-        return Err(Error::ShapeMismatch {
-            message: format!(
-                "the network has {} outputs, but the data set has {CLASSES} classes",
-                network.outputs()
-            ),
+        return Err(Error::OutputsMismatch {
+            outputs: network.outputs(),
+            classes: CLASSES,
         });
     }
     Ok(())

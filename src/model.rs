@@ -4,59 +4,38 @@
 //! it stopped and lets `ziffer info` tell its story. What it is not: the file format, which is in
 //! [`crate::model_file`].
 
-use crate::augment::Augment;
-use crate::error::Result;
-use crate::layer::Init;
-use crate::network::Network;
-use crate::optimizer::{Optimizer, OptimizerState};
-use crate::train::{EpochRecord, Schedule, TrainConfig};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use crate::error::{Error, Result};
+use crate::history::EpochRecord;
+use crate::nn::activation::{Activation, Output};
+use crate::nn::layer::Init;
+use crate::nn::loss::Loss;
+use crate::nn::network::{Functions, Network};
+use crate::nn::optimizer::{Optimizer, OptimizerState};
+use crate::rng::init_rng;
+use crate::settings::{SettingsChanges, TrainConfig, TrainSettings};
 use serde::{Deserialize, Serialize};
 
-/// Everything about a network's training that is not its weights.
+/// Everything about a network's training that is not its weights: its settings and its history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingRecord {
-    /// The seed of the initial weights and of every epoch's shuffle.
-    pub seed: u64,
-    /// Images per mini-batch.
-    pub batch_size: usize,
-    /// The learning-rate schedule, by epoch.
-    pub schedule: Schedule,
-    /// How the initial weights were drawn.
-    #[serde(default = "lecun")]
-    pub init: Init,
-    /// The update rule.
-    #[serde(default = "sgd")]
-    pub optimizer: Optimizer,
-    /// L2 weight decay `λ`.
-    #[serde(default)]
-    pub weight_decay: f32,
-    /// Dropout rate of the hidden layers during training.
-    #[serde(default)]
-    pub dropout: f32,
-    /// How training images are distorted on the fly.
-    #[serde(default = "no_augment")]
-    pub augment: Augment,
-    /// Training images held out for validation (the last ones of the training set).
-    #[serde(default)]
-    pub validation: usize,
-    /// Stop after this many epochs without a better validation accuracy.
-    #[serde(default)]
-    pub patience: Option<usize>,
+    /// How it is trained; the initialisation always says which was used.
+    #[serde(flatten)]
+    pub settings: TrainSettings,
     /// One entry per finished epoch, in order; its length is where a resumed run continues.
     pub history: Vec<EpochRecord>,
 }
 
-// Defaults for model files written before these fields existed: the original network's choices.
-fn lecun() -> Init {
-    Init::Lecun
-}
-fn sgd() -> Optimizer {
-    Optimizer::Sgd
-}
-fn no_augment() -> Augment {
-    Augment::NONE
+/// What a resumed run asks for: the network it expects (each `None` takes the saved model's)
+/// and what it changes in the recorded settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resume {
+    pub layers: Option<Vec<usize>>,
+    pub activation: Option<Activation>,
+    pub output: Option<Output>,
+    pub loss: Option<Loss>,
+    pub init: Option<Init>,
+    pub classes: Option<Vec<String>>,
+    pub settings: SettingsChanges,
 }
 
 /// A network, its training record, the optimizer's state and the names of its classes.
@@ -72,35 +51,87 @@ pub struct Model {
 }
 
 impl Model {
-    /// A new, untrained model as `config` describes: random weights from `config.seed`.
+    /// A new, untrained model as `config` describes: random weights from `config`'s seed.
     pub fn new(config: &TrainConfig) -> Result<Model> {
         config.validate()?;
+        let settings = &config.settings;
         let network = Network::new_random(
             &config.layers,
             config.functions,
             config.init(),
-            &mut init_rng(config.seed),
+            &mut init_rng(settings.seed),
         )?;
         let classes = config.classes.clone();
         crate::data::classes::check(&classes, network.outputs())?;
         Ok(Model {
-            optimizer_state: config.optimizer.new_state(&network),
+            optimizer_state: settings.optimizer.new_state(&network),
             network,
             training: TrainingRecord {
-                seed: config.seed,
-                batch_size: config.batch_size,
-                schedule: config.schedule.clone(),
-                init: config.init(),
-                optimizer: config.optimizer,
-                weight_decay: config.weight_decay,
-                dropout: config.dropout,
-                augment: config.augment,
-                validation: config.validation,
-                patience: config.patience,
+                settings: TrainSettings {
+                    init: Some(config.init()),
+                    ..settings.clone()
+                },
                 history: Vec::new(),
             },
             classes,
         })
+    }
+
+    /// Prepares this saved model to train on as `resume` asks. Its network is fixed: layer sizes,
+    /// functions (the ones asked, completed as [`Functions::choose`] does, must be the saved
+    /// ones), initialisation and class names cannot change ([`Error::ResumeMismatch`]). The
+    /// settings take the changes asked for; a new optimizer starts from a zero state.
+    pub fn resume(&mut self, resume: &Resume) -> Result<()> {
+        let mismatch =
+            |what, asked: String, saved: String| Error::ResumeMismatch { what, asked, saved };
+        let join = |sizes: &[usize]| {
+            let text: Vec<String> = sizes.iter().map(usize::to_string).collect();
+            text.join("-")
+        };
+        let saved = self.network.sizes();
+        if let Some(layers) = resume.layers.as_ref().filter(|&l| *l != saved) {
+            return Err(mismatch("layers", join(layers), join(&saved)));
+        }
+        let asked = Functions::choose(resume.activation, resume.output, resume.loss);
+        let fixed = self.network.functions();
+        for (what, given, saved) in [
+            (
+                "activation",
+                resume.activation.map(|a| a.name()),
+                fixed.hidden.name(),
+            ),
+            (
+                "output",
+                resume.output.map(|o| o.name()),
+                fixed.output.name(),
+            ),
+            ("loss", resume.loss.map(|l| l.name()), fixed.loss.name()),
+        ] {
+            if let Some(given) = given.filter(|&g| g != saved || asked != fixed) {
+                return Err(mismatch(what, given.to_string(), saved.to_string()));
+            }
+        }
+        if let Some(init) = resume.init {
+            let saved = self.settings().init.map_or("?", |i| i.name());
+            return Err(mismatch("init", init.name().to_string(), saved.to_string()));
+        }
+        if let Some(classes) = resume.classes.as_ref().filter(|&c| *c != self.classes) {
+            return Err(mismatch(
+                "classes",
+                classes.join(", "),
+                self.classes.join(", "),
+            ));
+        }
+        self.training.settings = self.settings().changed(&resume.settings)?;
+        if let Some(optimizer) = resume.settings.optimizer {
+            self.set_optimizer(optimizer);
+        }
+        Ok(())
+    }
+
+    /// The settings it is trained with.
+    pub fn settings(&self) -> &TrainSettings {
+        &self.training.settings
     }
 
     /// Number of epochs trained so far.
@@ -110,8 +141,8 @@ impl Model {
 
     /// Switches to another optimizer (when resuming with a new one): its state starts from zero.
     pub fn set_optimizer(&mut self, optimizer: Optimizer) {
-        if optimizer != self.training.optimizer {
-            self.training.optimizer = optimizer;
+        if optimizer != self.training.settings.optimizer {
+            self.training.settings.optimizer = optimizer;
             self.optimizer_state = optimizer.new_state(&self.network);
         }
     }
@@ -120,29 +151,4 @@ impl Model {
     pub fn test_accuracy(&self) -> Option<f64> {
         self.training.history.last().map(|e| e.test_accuracy)
     }
-}
-
-/// The random numbers for the initial weights: ChaCha8 seeded with `seed`, stream 0.
-///
-/// ChaCha8 is named so that a seed means the same numbers on every platform and version.
-pub fn init_rng(seed: u64) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(seed)
-}
-
-/// The random numbers for the shuffle of epoch `epoch` (0-based): ChaCha8 seeded with `seed`,
-/// stream `epoch + 1`. Each epoch has its own stream, so a resumed run shuffles exactly as an
-/// uninterrupted one.
-pub fn epoch_rng(seed: u64, epoch: usize) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(epoch as u64 + 1);
-    rng
-}
-
-/// The random numbers for the dropout masks of epoch `epoch` (0-based): ChaCha8 seeded with
-/// `seed`, stream `2⁶² + epoch`, apart from every shuffle's stream (`epoch + 1`) and every
-/// image distortion's (`2⁶³ + epoch`, see [`crate::augment::image_rng`]).
-pub fn dropout_rng(seed: u64, epoch: usize) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream((1 << 62) + epoch as u64);
-    rng
 }

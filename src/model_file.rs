@@ -29,13 +29,13 @@
 //! What it is not: a general tensor store; files that are not ziffer networks are refused with
 //! the reason.
 
-use crate::activation::{Activation, Output};
 use crate::error::{Error, Result};
-use crate::layer::Dense;
-use crate::loss::Loss;
 use crate::model::{Model, TrainingRecord};
-use crate::network::{Functions, Network};
-use crate::optimizer::{OptimizerState, Slot};
+use crate::nn::activation::{Activation, Output};
+use crate::nn::layer::Dense;
+use crate::nn::loss::Loss;
+use crate::nn::network::{Functions, Network, check_sizes};
+use crate::nn::optimizer::{OptimizerState, Slot};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
 use std::io::Write;
@@ -79,7 +79,7 @@ pub fn to_safetensors(model: &Model) -> Result<Vec<u8>> {
             vec![layer.outputs, layer.inputs],
         ));
         tensors.push((bias_name(l), to_bytes(&layer.bias), vec![layer.outputs]));
-        let slot_names = model.training.optimizer.slot_names();
+        let slot_names = model.settings().optimizer.slot_names();
         for (slot, name) in model.optimizer_state.slots[l].iter().zip(slot_names) {
             tensors.push((
                 slot_name(l, "weight", name),
@@ -245,7 +245,7 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
                 meta["layers"]
             ))
         })?;
-    crate::network::check_sizes(&sizes).map_err(|e| bad(format!("metadata 'layers': {e}")))?;
+    check_sizes(&sizes).map_err(|e| bad(format!("metadata 'layers': {e}")))?;
     let activation_name = get("activation")?;
     let hidden = Activation::from_name(activation_name)
         .ok_or_else(|| bad(format!("unknown activation '{activation_name}'")))?;
@@ -284,11 +284,11 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
             "metadata 'training' is not a valid training record: {e}"
         ))
     })?;
-    if training.batch_size == 0 {
+    if training.settings.batch_size == 0 {
         return Err(bad("metadata 'training' has batch size 0".to_string()));
     }
 
-    let slot_names = training.optimizer.slot_names();
+    let slot_names = training.settings.optimizer.slot_names();
     let expected: Vec<String> = (0..sizes.len() - 1)
         .flat_map(|l| {
             let slots = slot_names

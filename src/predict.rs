@@ -18,7 +18,7 @@ use crate::data::CLASSES;
 use crate::data::batch::normalise_pixel;
 use crate::error::{Error, Result};
 use crate::matrix::MatRef;
-use crate::network::Network;
+use crate::nn::network::Network;
 use crate::preprocess::{PIXELS, Preprocessed};
 use serde::Serialize;
 use std::fmt;
@@ -133,14 +133,12 @@ pub fn predict_pixels(
 /// [`read_activations`] reads the answer from them.
 pub fn activations(network: &Network, pixels: &[u8]) -> Result<Vec<Vec<f32>>> {
     if network.inputs() != pixels.len() || network.outputs() != CLASSES {
-        return Err(Error::ShapeMismatch {
-            message: format!(
-                "the network takes {} inputs and gives {} outputs, but a digit image has {} \
-                 pixels ({PIXELS} expected) and {CLASSES} classes",
-                network.inputs(),
-                network.outputs(),
-                pixels.len()
-            ),
+        return Err(Error::ImageMismatch {
+            inputs: network.inputs(),
+            outputs: network.outputs(),
+            pixels: pixels.len(),
+            expected_pixels: PIXELS,
+            classes: CLASSES,
         });
     }
     let x: Vec<f32> = pixels.iter().map(|&p| normalise_pixel(p)).collect();
@@ -205,8 +203,8 @@ pub fn read_outputs(outputs: [f32; CLASSES], confidence: &Confidence) -> Predict
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layer::Init;
-    use crate::network::Functions;
+    use crate::nn::layer::Init;
+    use crate::nn::network::Functions;
     use rand::SeedableRng;
 
     #[test]
@@ -256,7 +254,7 @@ mod tests {
         let net =
             Network::new_random(&[100, 10], Functions::ORIGINAL, Init::Lecun, &mut rng).unwrap();
         let err = predict_pixels(&net, &[0; PIXELS], &Confidence::default()).unwrap_err();
-        assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
+        assert!(matches!(err, Error::ImageMismatch { .. }), "{err}");
     }
 
     #[test]

@@ -6,10 +6,13 @@
 //! the grid of configurations (the command line does, from flags or a file), or drawing it
 //! ([`crate::plot::sweep`]).
 
+use crate::engine::Engine;
 use crate::error::Result;
+use crate::history::best_epoch;
 use crate::model::Model;
 use crate::plot::SweepLine;
-use crate::train::{Event, Sets, TrainConfig, best_epoch, train};
+use crate::settings::TrainConfig;
+use crate::train::{Event, Sets, train};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -65,18 +68,18 @@ pub fn run(
     config: &TrainConfig,
     sets: Sets,
     epochs: usize,
-    threads: usize,
+    engine: &dyn Engine,
     on_event: impl FnMut(Event) -> Result<()>,
 ) -> Result<(SweepResult, Model)> {
     let start = Instant::now();
     let mut model = Model::new(config)?;
-    train(&mut model, sets, epochs, threads, on_event)?;
+    train(&mut model, sets, epochs, engine, on_event)?;
     let seconds = start.elapsed().as_secs_f64();
     let history = &model.training.history;
     let best = best_epoch(history);
     let last = history.last().expect("at least one epoch was trained");
     let f = model.network.functions();
-    let t = &model.training;
+    let t = model.settings();
     let result = SweepResult {
         name: name.to_string(),
         layers: model.network.sizes(),

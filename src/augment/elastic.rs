@@ -217,7 +217,8 @@ fn elastic_field_naive(alpha: f32, sigma: f32, side: usize, noise: &[f32]) -> Ve
 mod tests {
     use super::*;
     use crate::augment::warp::symmetric_uniform;
-    use crate::augment::{Augment, Distortion, image_rng};
+    use crate::augment::{Augment, Distortion};
+    use crate::rng::image_rng;
 
     #[test]
     fn the_kernel_is_a_normalised_symmetric_gaussian() {

@@ -4,14 +4,15 @@
 //! elastic distortion of Simard, Steinkraus & Platt, "Best Practices for Convolutional Neural
 //! Networks Applied to Visual Document Analysis", 2003, §2), parsed from and written as text such
 //! as `shift=2,rotate=10,scale=0.1,elastic=10/4`; [`Distortion`], the numbers drawn for one image
-//! and the one resampling that applies them; and [`image_rng`], the random numbers of each image.
+//! and the one resampling that applies them. Each image's random numbers come from
+//! [`crate::rng::image_rng`].
 //!
 //! What it is not: part of the data set or of [`crate::preprocess`]. Nothing is stored:
 //! [`Augment::apply`] writes a distorted copy of an image where a batch wants its inputs (in
 //! place of [`normalise_pixel`]), a different one in every epoch, and the data set stays as it
 //! is. It is for training images only; test images are read undistorted.
 //!
-//! Where things are: this file holds [`Augment`]'s fields, [`Augment::apply`] and [`image_rng`];
+//! Where things are: this file holds [`Augment`]'s fields and [`Augment::apply`];
 //! `spec.rs` the presets and the text form (parsing with its checks, `Display`, serde); `warp.rs`
 //! [`Distortion`] (shift, rotation, scale and the resampling), with
 //! [`Distortion::resample_naive`] beside it as the reference it is tested against; `elastic.rs`
@@ -47,8 +48,7 @@ mod warp;
 pub use warp::Distortion;
 
 use crate::data::batch::normalise_pixel;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 use std::cell::RefCell;
 
 /// How to distort each training image; all zero ([`Augment::NONE`]) = no augmentation.
@@ -87,7 +87,7 @@ impl Augment {
     /// Distorts one `S x S` image (`u8`, row-major, 0 = background, 255 = ink) and writes it,
     /// normalised to `[0, 1]` like [`normalise_pixel`], into `out` (`S·S` values).
     ///
-    /// All random numbers come from `rng` (give it [`image_rng`]). With [`Augment::NONE`] it
+    /// All random numbers come from `rng` (give it [`crate::rng::image_rng`]). With [`Augment::NONE`] it
     /// writes exactly `normalise_pixel` of each pixel and draws nothing. Up to 28 x 28, it
     /// allocates nothing once a thread has distorted its first image of a size (larger images
     /// get a padded copy on the heap each time).
@@ -95,7 +95,7 @@ impl Augment {
     /// Cost per 28 x 28 image, measured (see the module documentation): 2.3 µs with
     /// [`Augment::AFFINE`] and 8.9 µs with [`Augment::ELASTIC`], of which the resampling takes
     /// 2.2 µs, drawing the field's noise 0.8 µs, smoothing it 5.4 µs, and creating the image's
-    /// [`image_rng`] 0.1 µs; 0.13 µs with [`Augment::NONE`].
+    /// [`crate::rng::image_rng`] 0.1 µs; 0.13 µs with [`Augment::NONE`].
     pub fn apply(&self, image: &[u8], side: usize, rng: &mut impl Rng, out: &mut [f32]) {
         debug_assert_eq!(image.len(), side * side);
         debug_assert_eq!(out.len(), side * side);
@@ -116,28 +116,11 @@ impl Augment {
     }
 }
 
-/// The random numbers for distorting the image at `position` in the order of epoch `epoch` (both
-/// 0-based) of a run seeded with `seed`.
-///
-/// ChaCha8 keyed by `seed` like [`crate::model::init_rng`] (stream 0) and
-/// [`crate::model::epoch_rng`] (stream `epoch + 1`), but on stream `2⁶³ + epoch`, so it never
-/// meets their numbers, and from word `position · 2³²`: each image has 2³² words of its own (it
-/// uses `4 + S²`, 788 for MNIST), for positions up to 2³⁶. ChaCha jumps to any word at no cost,
-/// so the numbers of an image depend on nothing but these three values: not on threads, batch
-/// boundaries or the images before it, and a resumed or multi-threaded run distorts exactly
-/// like a single one.
-pub fn image_rng(seed: u64, epoch: usize, position: usize) -> ChaCha8Rng {
-    const AUGMENT_STREAMS: u64 = 1 << 63;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(AUGMENT_STREAMS | epoch as u64);
-    rng.set_word_pos((position as u128) << 32);
-    rng
-}
-
 #[cfg(test)]
 mod tests {
     use super::elastic::{FieldScratch, uniform_field};
     use super::*;
+    use crate::rng::image_rng;
 
     /// A handwritten-looking 0 on 28 x 28: an anti-aliased ring about 2.5 pixels thick.
     pub(super) fn ring() -> Vec<u8> {

@@ -337,8 +337,8 @@ fn bilinear(p00: f32, p01: f32, p10: f32, p11: f32, fx: f32, fy: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::augment::image_rng;
     use crate::augment::tests::ring;
+    use crate::rng::image_rng;
 
     /// A `side x side` image with the given pixels set to the given values.
     fn image_with(side: usize, pixels: &[(usize, usize, u8)]) -> Vec<u8> {

@@ -1,7 +1,7 @@
 //! Mini-batches: the one place where pixels become network inputs and labels become targets.
 //!
 //! A batch of `N` images with `P` pixels each is a `(P, N)` matrix with one column per image,
-//! stored column after column, i.e. image after image as in the data set (see [`crate::layer`]
+//! stored column after column, i.e. image after image as in the data set (see [`crate::nn::layer`]
 //! for the shape conventions); its targets are a `(C, N)` matrix of one-hot columns, stored row
 //! after row like the network's output.
 

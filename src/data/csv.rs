@@ -30,14 +30,10 @@ pub fn load(path: &Path) -> Result<Dataset> {
 /// pixel columns.
 pub fn write(dataset: &Dataset, path: &Path) -> Result<()> {
     if dataset.rows() != dataset.cols() {
-        return Err(Error::ShapeMismatch {
-            message: format!(
-                "{}: CSV can only hold square images (the size is read back as the square root of \
-                 the number of pixels), but these are {}x{}; write IDX files instead",
-                path.display(),
-                dataset.rows(),
-                dataset.cols()
-            ),
+        return Err(Error::CsvNotSquare {
+            path: path.to_path_buf(),
+            rows: dataset.rows(),
+            cols: dataset.cols(),
         });
     }
     let p = dataset.pixels_per_image();

@@ -235,13 +235,11 @@ pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
 /// Writes a data set as an IDX images file and an IDX labels file, each gzip-compressed if its
 /// name ends in `.gz` and raw otherwise.
 pub fn write(dataset: &Dataset, images_path: &Path, labels_path: &Path) -> Result<()> {
-    let dim = |n: usize, what: &str| {
-        u32::try_from(n).map_err(|_| Error::ShapeMismatch {
-            message: format!(
-                "{}: {n} {what} do not fit in an IDX header (at most {})",
-                images_path.display(),
-                u32::MAX
-            ),
+    let dim = |count: usize, what: &'static str| {
+        u32::try_from(count).map_err(|_| Error::IdxTooLarge {
+            path: images_path.to_path_buf(),
+            count,
+            what,
         })
     };
     let count = dim(dataset.len(), "images")?;

@@ -49,14 +49,12 @@ impl Dataset {
             return Err(Error::EmptyDataset { path: source });
         }
         if rows == 0 || cols == 0 || images.len() != labels.len() * rows * cols {
-            return Err(Error::ShapeMismatch {
-                message: format!(
-                    "{}: {} labels of {rows}x{cols} images need {} pixel bytes, found {}",
-                    source.display(),
-                    labels.len(),
-                    labels.len() * rows * cols,
-                    images.len()
-                ),
+            return Err(Error::PixelCount {
+                data: source,
+                labels: labels.len(),
+                rows,
+                cols,
+                found: images.len(),
             });
         }
         if let Some(i) = labels.iter().position(|&l| l as usize >= CLASSES) {

@@ -9,7 +9,7 @@ use super::fonts::{Font, LABEL, TICK};
 use super::painter::{Drawn, Figure, Painter};
 use super::write::{plot_error, write_figure};
 use crate::error::Result;
-use crate::network::argmax;
+use crate::nn::network::argmax;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 use std::path::Path;
@@ -17,7 +17,7 @@ use std::path::Path;
 /// Draws what every layer computes for one image: the input `x` (`A[0]`, values in `[0, 1]`,
 /// `rows × cols` pixels), each hidden layer's activations `A[l]` as a block of squares, and the
 /// output layer as bars, the largest (the network's answer) highlighted. `layers[l − 1]` is
-/// `A[l]` for `l = 1..=L`, e.g. from [`crate::network::Workspace::activations`] after a forward
+/// `A[l]` for `l = 1..=L`, e.g. from [`crate::nn::workspace::Workspace::activations`] after a forward
 /// pass over the one image. 1000 × 480 pixels, PNG or SVG.
 pub fn activations(
     x: &[f32],

@@ -1,6 +1,6 @@
 //! The learning curves: a training history's loss and accuracy per epoch, side by side.
 //!
-//! What it is: the picture of [`crate::train`]'s per-epoch records, the learning-rate stages
+//! What it is: the picture of [`crate::history`]'s per-epoch records, the learning-rate stages
 //! shaded behind both charts. What it is not: training; it reads a finished history.
 
 use super::chart::{
@@ -13,7 +13,7 @@ use super::format::{plural, tick_label, tick_label_step};
 use super::painter::{Drawn, Figure, Painter, Xy};
 use super::write::{plot_error, write_figure};
 use crate::error::Result;
-use crate::train::EpochRecord;
+use crate::history::EpochRecord;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! (a training history, an [`Evaluation`](crate::metrics::Evaluation), a data set and its
 //! predictions, a network's weights, one image's activations) and writes them to a file. What it
 //! is not: training maths. Nothing here changes a network or computes a metric; the figures read
-//! what [`crate::train`], [`crate::metrics`] and [`crate::network`] produced.
+//! what [`crate::train`], [`crate::metrics`] and [`crate::nn::network`] produced.
 //!
 //! | function | picture | size in pixels |
 //! | --- | --- | --- |

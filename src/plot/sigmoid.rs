@@ -1,6 +1,6 @@
 //! The sigmoid: `σ(z)` and its slope `σ'(z)` over `z` in `[−8, 8]`, where it saturates shaded.
 //!
-//! What it is: a picture of [`crate::activation`]'s sigmoid, drawn from its own functions. What
+//! What it is: a picture of [`crate::nn::activation`]'s sigmoid, drawn from its own functions. What
 //! it is not: a network's data; it needs no model.
 
 use super::chart::{Axis, Frame, draw_axes};
@@ -9,8 +9,8 @@ use super::fonts::{LABEL, TICK};
 use super::format::tick_label;
 use super::painter::{Drawn, Figure, Painter, Xy};
 use super::write::write_figure;
-use crate::activation::{sigmoid as sigma, sigmoid_prime_from_output};
 use crate::error::Result;
+use crate::nn::activation::{sigmoid as sigma, sigmoid_prime_from_output};
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 use std::path::Path;

@@ -7,7 +7,7 @@ use super::colours::diverging;
 use super::grid::{Grid, Tile};
 use super::write::{plot_error, write_figure};
 use crate::error::Result;
-use crate::network::Network;
+use crate::nn::network::Network;
 use std::path::Path;
 
 /// Draws what each neuron of the first layer looks for: its weights from the pixels, row `o` of

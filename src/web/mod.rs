@@ -32,7 +32,7 @@
 use crate::data::CLASSES;
 use crate::data::batch::normalise_pixel;
 use crate::model::Model;
-use crate::network::Network;
+use crate::nn::network::Network;
 use crate::predict::{Confidence, Prediction, activations, read_activations};
 use crate::preprocess::{PIXELS, Preprocessed, preprocess_bytes, preprocess_gray};
 use axum::Router;
@@ -112,13 +112,11 @@ impl IntoResponse for ApiError {
 pub fn check_model(model: &Model) -> crate::Result<()> {
     let network = &model.network;
     if network.inputs() != PIXELS || network.outputs() != CLASSES {
-        return Err(crate::Error::ShapeMismatch {
-            message: format!(
-                "the network takes {} inputs and gives {} outputs; the page needs {PIXELS} \
-                 inputs (28x28 pixels) and {CLASSES} outputs (digits)",
-                network.inputs(),
-                network.outputs()
-            ),
+        return Err(crate::Error::NotADigitReader {
+            inputs: network.inputs(),
+            outputs: network.outputs(),
+            expected_inputs: PIXELS,
+            expected_outputs: CLASSES,
         });
     }
     Ok(())
@@ -128,9 +126,7 @@ pub fn check_model(model: &Model) -> crate::Result<()> {
 pub fn router(model: Model) -> crate::Result<Router> {
     check_model(&model)?;
     let model_json = Bytes::from(serde_json::to_vec(&model_description(&model)).map_err(
-        |err| crate::Error::ShapeMismatch {
-            message: format!("cannot describe the model as JSON: {err}"),
-        },
+        |err| crate::Error::bad_model("<memory>", format!("cannot describe it as JSON: {err}")),
     )?);
     let state = Arc::new(AppState {
         model,

@@ -7,13 +7,15 @@
 //! (`data_args`).
 
 use clap::Args;
-use ziffer::activation::{Activation, Output};
 use ziffer::augment::Augment;
-use ziffer::layer::Init;
-use ziffer::loss::Loss;
-use ziffer::network::{Functions, ORIGINAL_SIZES};
-use ziffer::optimizer::Optimizer;
-use ziffer::train::{DEFAULT_SEED, Schedule, TrainConfig, default_schedule};
+use ziffer::cpu::Cpu;
+use ziffer::nn::activation::{Activation, Output};
+use ziffer::nn::layer::Init;
+use ziffer::nn::loss::Loss;
+use ziffer::nn::network::{Functions, ORIGINAL_SIZES};
+use ziffer::nn::optimizer::Optimizer;
+use ziffer::schedule::{Schedule, default_schedule};
+use ziffer::settings::{DEFAULT_SEED, TrainConfig, TrainSettings};
 
 /// Where `ziffer train` saves, and where the other commands look, when no path is given.
 pub const DEFAULT_MODEL: &str = "models/ziffer.safetensors";
@@ -21,6 +23,11 @@ pub const DEFAULT_MODEL: &str = "models/ziffer.safetensors";
 /// The thread count asked for, or the number of cores.
 pub fn threads(asked: Option<usize>) -> usize {
     asked.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// The CPU engine with the threads asked for, or one per core.
+pub fn engine(asked: Option<usize>) -> ziffer::Result<Cpu> {
+    Cpu::new(threads(asked))
 }
 
 /// What network to train and how: the flags `ziffer train` and each line of a sweep share.
@@ -106,23 +113,10 @@ fn parse_init(text: &str) -> Result<Init, String> {
         .ok_or_else(|| format!("unknown initialisation '{text}'; choose lecun, xavier or he"))
 }
 
-/// The functions asked for, each missing one chosen to fit the others: softmax goes with the
-/// cross-entropy, sigmoid with the quadratic loss.
+/// The functions asked for, each one left out chosen to fit the others
+/// ([`Functions::choose`]).
 pub fn functions(args: &ModelArgs) -> Functions {
-    let original = Functions::ORIGINAL;
-    let (output, loss) = match (args.output, args.loss) {
-        (Some(o), Some(l)) => (o, l),
-        (Some(Output::Softmax), None) => (Output::Softmax, Loss::CrossEntropy),
-        (Some(o), None) => (o, Loss::Quadratic),
-        (None, Some(Loss::CrossEntropy)) => (Output::Softmax, Loss::CrossEntropy),
-        (None, Some(l)) => (original.output, l),
-        (None, None) => (original.output, original.loss),
-    };
-    Functions {
-        hidden: args.activation.unwrap_or(original.hidden),
-        output,
-        loss,
-    }
+    Functions::choose(args.activation, args.output, args.loss)
 }
 
 /// A new model's settings from the flags, with the defaults for what they leave out.
@@ -132,20 +126,22 @@ pub fn config(args: &ModelArgs, classes: Vec<String>) -> anyhow::Result<TrainCon
         Some(text) => text.parse::<Schedule>()?,
         None => default_schedule(optimizer),
     };
-    let defaults = TrainConfig::default();
+    let defaults = TrainSettings::default();
     let config = TrainConfig {
         layers: args.layers.clone().unwrap_or(ORIGINAL_SIZES.to_vec()),
         functions: functions(args),
-        init: args.init,
-        batch_size: args.batch_size.unwrap_or(defaults.batch_size),
-        schedule,
-        optimizer,
-        weight_decay: args.weight_decay.unwrap_or(0.0),
-        dropout: args.dropout.unwrap_or(0.0),
-        augment: args.augment.unwrap_or(defaults.augment),
-        seed: args.seed.unwrap_or(DEFAULT_SEED),
         classes,
-        ..defaults
+        settings: TrainSettings {
+            init: args.init,
+            batch_size: args.batch_size.unwrap_or(defaults.batch_size),
+            schedule,
+            optimizer,
+            weight_decay: args.weight_decay.unwrap_or(0.0),
+            dropout: args.dropout.unwrap_or(0.0),
+            augment: args.augment.unwrap_or(defaults.augment),
+            seed: args.seed.unwrap_or(DEFAULT_SEED),
+            ..defaults
+        },
     };
     config.validate()?;
     Ok(config)
@@ -154,45 +150,6 @@ pub fn config(args: &ModelArgs, classes: Vec<String>) -> anyhow::Result<TrainCon
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The functions chosen for these output and loss flags, with the default hidden activation.
-    fn chosen(output: Option<Output>, loss: Option<Loss>) -> (Output, Loss) {
-        let f = functions(&ModelArgs {
-            output,
-            loss,
-            ..ModelArgs::default()
-        });
-        (f.output, f.loss)
-    }
-
-    #[test]
-    fn no_function_flags_give_the_original_functions() {
-        assert_eq!(functions(&ModelArgs::default()), Functions::ORIGINAL);
-    }
-
-    #[test]
-    fn cross_entropy_alone_brings_a_softmax_output() {
-        assert_eq!(
-            chosen(None, Some(Loss::CrossEntropy)),
-            (Output::Softmax, Loss::CrossEntropy)
-        );
-    }
-
-    #[test]
-    fn softmax_alone_brings_the_cross_entropy() {
-        assert_eq!(
-            chosen(Some(Output::Softmax), None),
-            (Output::Softmax, Loss::CrossEntropy)
-        );
-    }
-
-    #[test]
-    fn output_and_loss_given_together_are_kept_as_given() {
-        assert_eq!(
-            chosen(Some(Output::Sigmoid), Some(Loss::CrossEntropy)),
-            (Output::Sigmoid, Loss::CrossEntropy)
-        );
-    }
 
     #[test]
     fn an_unknown_activation_names_the_choices() {

@@ -4,7 +4,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use ziffer::data::{Dataset, TrainTest, classes, mnist};
-use ziffer::train::DEFAULT_VALIDATION;
+use ziffer::settings::DEFAULT_VALIDATION;
 
 #[derive(Debug, Args)]
 pub struct DataArgs {

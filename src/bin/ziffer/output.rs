@@ -1,8 +1,8 @@
 //! How results are shown: tables, numbers and errors, shared by the subcommands.
 
-use ziffer::model::TrainingRecord;
-use ziffer::network::Network;
-use ziffer::train::EpochRecord;
+use ziffer::history::EpochRecord;
+use ziffer::nn::network::Network;
+use ziffer::settings::TrainSettings;
 
 /// Prints an error and every cause under it on stderr.
 pub fn print_error(err: &anyhow::Error) {
@@ -43,7 +43,7 @@ pub fn describe(network: &Network) -> String {
 
 /// The regularisation a model is trained with, as phrases: `weight decay 0.0001`,
 /// `dropout 0.2`, `augmentation shift=2,...`; nothing for what is off.
-pub fn regularisation(t: &TrainingRecord) -> Vec<String> {
+pub fn regularisation(t: &TrainSettings) -> Vec<String> {
     let mut phrases = Vec::new();
     if t.weight_decay > 0.0 {
         phrases.push(format!("weight decay {}", t.weight_decay));

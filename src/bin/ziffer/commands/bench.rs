@@ -8,8 +8,9 @@ use ziffer::bench::{
     gemm_peak_gflops, inference_flops, machine_description, median, peak_resident_bytes,
     time_inference, time_training, training_flops,
 };
+use ziffer::cpu::Cpu;
 use ziffer::model::Model;
-use ziffer::train::TrainConfig;
+use ziffer::settings::{TrainConfig, TrainSettings};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -79,10 +80,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
         for &threads in &args.threads {
             let config = TrainConfig {
                 layers: layers.clone(),
-                batch_size,
+                settings: TrainSettings {
+                    batch_size,
+                    ..TrainSettings::default()
+                },
                 ..TrainConfig::default()
             };
-            let seconds = time_training(&config, &data.train, &data.test, args.epochs, threads)?;
+            let engine = Cpu::new(threads)?;
+            let seconds = time_training(&config, &data.train, &data.test, args.epochs, &engine)?;
             training.push((batch_size, threads, seconds));
         }
     }
@@ -94,7 +99,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             ..TrainConfig::default()
         })?;
         for &threads in &args.threads {
-            let seconds = time_inference(&model, &data.test, args.repeats, threads)?;
+            let seconds = time_inference(&model, &data.test, args.repeats, &Cpu::new(threads)?)?;
             inference.push((threads, seconds));
         }
     }
@@ -103,7 +108,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let mut peaks = Vec::new();
     if !args.skip_peak {
         for &threads in &args.threads {
-            peaks.push((threads, gemm_peak_gflops(args.peak_size, 3, threads)?));
+            let cpu = Cpu::new(threads)?;
+            peaks.push((threads, gemm_peak_gflops(args.peak_size, 3, &cpu)));
         }
     }
     let peak_for = |threads: usize| peaks.iter().find(|p| p.0 == threads).map(|p| p.1);

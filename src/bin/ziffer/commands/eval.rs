@@ -1,6 +1,6 @@
 //! `ziffer eval`: accuracy of a saved model on a test set, per class and as a confusion matrix.
 
-use crate::args::{DEFAULT_MODEL, threads};
+use crate::args::{DEFAULT_MODEL, engine};
 use crate::data_args::DataArgs;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use ziffer::data::CLASSES;
 use ziffer::metrics::{Evaluation, evaluate, predict_all};
 use ziffer::model_file;
-use ziffer::train::with_threads;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -38,14 +37,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
         .with_context(|| format!("cannot load the model {}", args.model.display()))?;
     let test = args.data.load_test()?;
     let network = &model.network;
-    let (evaluation, predictions) = with_threads(threads(args.threads), || -> Result<_> {
-        let evaluation = evaluate(network, &test)?;
-        let predictions = match &args.predictions {
-            Some(_) => Some(predict_all(network, &test)?),
-            None => None,
-        };
-        Ok((evaluation, predictions))
-    })??;
+    let engine = engine(args.threads)?;
+    let evaluation = evaluate(&engine, network, &test)?;
+    let predictions = match &args.predictions {
+        Some(_) => Some(predict_all(&engine, network, &test)?),
+        None => None,
+    };
 
     if let (Some(path), Some(predictions)) = (&args.predictions, predictions) {
         let mut csv = String::from("index,label,predicted\n");

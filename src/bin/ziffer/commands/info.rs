@@ -24,7 +24,9 @@ pub fn run(args: InfoArgs) -> Result<()> {
     let model = model_file::load(&args.model)
         .with_context(|| format!("cannot load the model {}", args.model.display()))?;
     let network = &model.network;
-    let training = &model.training;
+    let training = model.settings();
+    let history = &model.training.history;
+    let init = training.init.map_or("unknown", |i| i.name());
     if args.json {
         let json = serde_json::json!({
             "model": args.model,
@@ -33,7 +35,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
             "output": network.functions().output.name(),
             "loss": network.functions().loss.name(),
             "classes": model.classes,
-            "init": training.init.name(),
+            "init": init,
             "optimizer": training.optimizer.to_string(),
             "weight_decay": json_f32(training.weight_decay),
             "dropout": json_f32(training.dropout),
@@ -45,7 +47,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
             "seed": training.seed,
             "batch_size": training.batch_size,
             "schedule": training.schedule.to_string(),
-            "epochs": training.history.iter().map(epoch_json).collect::<Vec<_>>(),
+            "epochs": history.iter().map(epoch_json).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
@@ -68,7 +70,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
     }
     println!(
         "training:    seed {}, batch size {}, {}, learning rates {}, {} initialisation",
-        training.seed, training.batch_size, training.optimizer, training.schedule, training.init
+        training.seed, training.batch_size, training.optimizer, training.schedule, init
     );
     let mut extras = regularisation(training);
     if training.validation > 0 {
@@ -82,16 +84,16 @@ pub fn run(args: InfoArgs) -> Result<()> {
     }
     match model.test_accuracy() {
         Some(acc) => {
-            let seconds: f64 = training.history.iter().map(|e| e.seconds).sum();
+            let seconds: f64 = history.iter().map(|e| e.seconds).sum();
             println!(
                 "trained:     {} epochs, {:.1} s; test accuracy {:.2}%",
-                training.history.len(),
+                history.len(),
                 seconds,
                 100.0 * acc
             );
             println!();
             println!("{EPOCH_HEADER}");
-            for record in &training.history {
+            for record in history {
                 println!("{}", epoch_line(record));
             }
         }

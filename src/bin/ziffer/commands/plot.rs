@@ -1,7 +1,7 @@
 //! `ziffer plot`: the pictures of what the network learnt, each drawn by one function of
 //! `ziffer::plot` from what the library computed.
 
-use crate::args::{DEFAULT_MODEL, threads};
+use crate::args::{DEFAULT_MODEL, engine};
 use crate::data_args::DataArgs;
 use crate::output::thousands;
 use anyhow::{Context, Result, bail};
@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use ziffer::data::batch::normalise_pixel;
 use ziffer::metrics::{evaluate, predict_all};
 use ziffer::model::Model;
-use ziffer::network::argmax;
-use ziffer::train::with_threads;
+use ziffer::nn::network::argmax;
 use ziffer::{model_file, plot};
 
 #[derive(Debug, Args)]
@@ -134,7 +133,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             let out = out(&o, "confusion.png");
             let model = model.load()?;
             let test = data.load_test()?;
-            let evaluation = with_threads(threads(None), || evaluate(&model.network, &test))??;
+            let evaluation = evaluate(&engine(None)?, &model.network, &test)?;
             plot::confusion(&evaluation, &model.classes, &out)?;
             wrote(
                 &out,
@@ -154,7 +153,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             let out = out(&o, "mistakes.png");
             let model = model.load()?;
             let test = data.load_test()?;
-            let predictions = with_threads(threads(None), || predict_all(&model.network, &test))??;
+            let predictions = predict_all(&engine(None)?, &model.network, &test)?;
             let wrong = plot::mistakes(&test, &predictions, count, &model.classes, &out)?;
             wrote(
                 &out,

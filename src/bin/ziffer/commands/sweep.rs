@@ -1,18 +1,19 @@
 //! `ziffer sweep`: train a grid of configurations with one epoch budget and seed, and compare
 //! them in a table, CSV, JSON and a plot.
 
-use crate::args::{ModelArgs, config, functions, parse_activation, parse_loss, threads};
+use crate::args::{ModelArgs, config, engine, functions, parse_activation, parse_loss};
 use crate::data_args::{DataArgs, DatasetKind, default_validation, training_sets};
 use crate::output::{sizes, thousands};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
-use ziffer::activation::{Activation, Output};
-use ziffer::loss::Loss;
-use ziffer::optimizer::Optimizer;
+use ziffer::nn::activation::{Activation, Output};
+use ziffer::nn::loss::Loss;
+use ziffer::nn::optimizer::Optimizer;
+use ziffer::settings::DEFAULT_SEED;
 use ziffer::sweep::{SweepResult, to_csv};
-use ziffer::train::{DEFAULT_SEED, Event, Sets};
+use ziffer::train::{Event, Sets};
 
 /// The sizes a sweep compares when neither --sizes nor --grid is given.
 const DEFAULT_SIZES: &str = "784-32-10,784-128-64-10,784-256-128-10,784-512-256-10,784-800-10";
@@ -102,7 +103,8 @@ pub fn run(args: SweepArgs) -> Result<()> {
     if args.epochs == 0 {
         bail!("invalid epochs: --epochs must be at least 1");
     }
-    let threads = threads(args.threads);
+    let engine = engine(args.threads)?;
+    let threads = engine.threads();
     let grid = match &args.grid {
         Some(path) => read_grid(path)?,
         None => flag_grid(&args)?,
@@ -166,7 +168,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         epoch_bar.set_prefix(name.clone());
         let mut done_before = 0;
         let mut last_draw = std::time::Instant::now();
-        let (result, _) = ziffer::sweep::run(name, config, sets, args.epochs, threads, |event| {
+        let (result, _) = ziffer::sweep::run(name, config, sets, args.epochs, &engine, |event| {
             match event {
                 Event::EpochStart { epoch, .. } => {
                     epoch_bar.set_message(format!("{epoch}/{}", args.epochs));
@@ -245,7 +247,7 @@ fn short_name(m: &ModelArgs) -> String {
         sizes(
             m.layers
                 .as_deref()
-                .unwrap_or(&ziffer::network::ORIGINAL_SIZES)
+                .unwrap_or(&ziffer::nn::network::ORIGINAL_SIZES)
         ),
         f.hidden
     );

@@ -1,20 +1,20 @@
 //! `ziffer train`: train a new network or resume a saved one, with a progress bar and one line per
 //! epoch, saving a checkpoint after every epoch.
 
-use crate::args::{DEFAULT_MODEL, ModelArgs, config, functions, threads};
+use crate::args::{DEFAULT_MODEL, ModelArgs, config, engine};
 use crate::data_args::{DataArgs, DatasetKind, default_validation, training_sets};
-use crate::output::{
-    EPOCH_HEADER, describe, epoch_json, epoch_line, regularisation, sizes, thousands,
-};
+use crate::output::{EPOCH_HEADER, describe, epoch_json, epoch_line, regularisation, thousands};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::time::Instant;
 use ziffer::Error;
-use ziffer::model::Model;
+use ziffer::history::best_epoch;
+use ziffer::model::{Model, Resume};
 use ziffer::model_file;
-use ziffer::train::{DEFAULT_VALIDATION, Event, Sets, best_epoch, train};
+use ziffer::settings::{DEFAULT_VALIDATION, SettingsChanges};
+use ziffer::train::{Event, Sets, train};
 
 /// Epochs when the schedule is a single open-ended rate and `--epochs` is not given.
 const DEFAULT_EPOCHS_FOR_ONE_RATE: usize = 10;
@@ -75,17 +75,18 @@ pub struct TrainArgs {
 
 pub fn run(args: TrainArgs) -> Result<()> {
     let start = Instant::now();
-    let threads = threads(args.threads);
+    let engine = engine(args.threads)?;
+    let threads = engine.threads();
     let classes = args.data.class_names(args.dataset)?;
     let (mut model, out) = model_to_train(&args, classes)?;
     let epochs = epochs_to_run(&args, &model)?;
     let data = args.data.load()?;
     if args.resume.is_none() && args.validation.is_none() {
-        model.training.validation = default_validation(data.train.len());
+        model.training.settings.validation = default_validation(data.train.len());
     }
     let (train_set, validation_set) =
-        training_sets(data.train, model.training.validation, args.limit)?;
-    if model.training.patience.is_some() && validation_set.is_none() {
+        training_sets(data.train, model.settings().validation, args.limit)?;
+    if model.settings().patience.is_some() && validation_set.is_none() {
         bail!(
             "--patience stops on the validation accuracy, but there is no validation set: give --validation N"
         );
@@ -116,7 +117,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         thousands(data.test.len()),
         data.test.source().display()
     ));
-    let t = &model.training;
+    let t = model.settings();
     say(&format!(
         "training {epochs} epoch{}{}: batch size {}, {}, learning rates {}{}, seed {}, {threads} thread{}",
         if epochs == 1 { "" } else { "s" },
@@ -128,7 +129,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         t.batch_size,
         t.optimizer,
         t.schedule,
-        regularisation(&model.training)
+        regularisation(model.settings())
             .iter()
             .map(|r| format!(", {r}"))
             .collect::<String>(),
@@ -155,7 +156,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         validation: validation_set.as_ref(),
         test: &data.test,
     };
-    let result = train(&mut model, sets, epochs, threads, |event| {
+    let result = train(&mut model, sets, epochs, &engine, |event| {
         match event {
             Event::EpochStart { epoch, .. } => {
                 bar.reset();
@@ -289,7 +290,8 @@ impl Progress {
 }
 
 /// The model to train and where to save it: a new one from the flags, or the resumed one with
-/// the flags that were given overriding what it stored.
+/// the flags that were given overriding what it stored (the rules are the library's,
+/// [`Model::resume`]).
 fn model_to_train(args: &TrainArgs, classes: Vec<String>) -> Result<(Model, PathBuf)> {
     let m = &args.model;
     if m.batch_size == Some(0) {
@@ -297,71 +299,61 @@ fn model_to_train(args: &TrainArgs, classes: Vec<String>) -> Result<(Model, Path
     }
     let Some(path) = &args.resume else {
         let mut config = config(m, classes)?;
-        config.validation = args.validation.unwrap_or(DEFAULT_VALIDATION);
-        config.patience = args.patience;
+        config.settings.validation = args.validation.unwrap_or(DEFAULT_VALIDATION);
+        config.settings.patience = args.patience;
         let out = args.out.clone().unwrap_or(PathBuf::from(DEFAULT_MODEL));
         return Ok((Model::new(&config)?, out));
     };
     let mut model =
         model_file::load(path).with_context(|| format!("cannot resume from {}", path.display()))?;
-    if let Some(layers) = &m.layers {
-        if *layers != model.network.sizes() {
-            bail!(
-                "--layers {} differs from the resumed model's {}; leave --layers out to resume",
-                sizes(layers),
-                sizes(&model.network.sizes())
-            );
-        }
-    }
-    let asked = functions(m);
-    let fixed = model.network.functions();
-    for (flag, given, saved) in [
-        (
-            "--activation",
-            m.activation.map(|a| a.name()),
-            fixed.hidden.name(),
-        ),
-        ("--output", m.output.map(|o| o.name()), fixed.output.name()),
-        ("--loss", m.loss.map(|l| l.name()), fixed.loss.name()),
-    ] {
-        if given.is_some_and(|g| g != saved) || (given.is_some() && asked != fixed) {
-            bail!(
-                "{flag} differs from the resumed model's {saved}; a network's functions are fixed"
-            );
-        }
-    }
-    if m.init.is_some() {
-        bail!("--init only applies to a new network; the resumed one is already initialised");
-    }
-    let t = &mut model.training;
-    if let Some(text) = &m.lr {
-        t.schedule = text.parse()?;
-    }
-    t.batch_size = m.batch_size.unwrap_or(t.batch_size);
-    t.seed = m.seed.unwrap_or(t.seed);
-    t.weight_decay = m.weight_decay.unwrap_or(t.weight_decay);
-    t.dropout = m.dropout.unwrap_or(t.dropout);
-    t.augment = m.augment.unwrap_or(t.augment);
-    t.validation = args.validation.unwrap_or(t.validation);
-    t.patience = args.patience.or(t.patience);
-    ziffer::train::check_training_values(t.batch_size, t.weight_decay, t.dropout, t.patience)?;
-    if let Some(optimizer) = m.optimizer {
-        model.set_optimizer(optimizer);
-    }
-    if args.dataset.is_some() && classes != model.classes {
-        bail!(
-            "--dataset names the classes {}, but the resumed model's are {}",
-            classes.join(", "),
-            model.classes.join(", ")
-        );
-    }
+    let resume = Resume {
+        layers: m.layers.clone(),
+        activation: m.activation,
+        output: m.output,
+        loss: m.loss,
+        init: m.init,
+        classes: args.dataset.is_some().then_some(classes),
+        settings: SettingsChanges {
+            seed: m.seed,
+            batch_size: m.batch_size,
+            schedule: m.lr.as_deref().map(str::parse).transpose()?,
+            optimizer: m.optimizer,
+            weight_decay: m.weight_decay,
+            dropout: m.dropout,
+            augment: m.augment,
+            validation: args.validation,
+            patience: args.patience,
+        },
+    };
+    model.resume(&resume).map_err(resume_error)?;
     Ok((model, args.out.clone().unwrap_or(path.clone())))
+}
+
+/// The library's [`Error::ResumeMismatch`] in the words of the flags.
+fn resume_error(err: Error) -> anyhow::Error {
+    let Error::ResumeMismatch { what, asked, saved } = &err else {
+        return err.into();
+    };
+    match *what {
+        "layers" => anyhow::anyhow!(
+            "--layers {asked} differs from the resumed model's {saved}; leave --layers out to resume"
+        ),
+        "init" => anyhow::anyhow!(
+            "--init only applies to a new network; the resumed one is already initialised"
+        ),
+        "classes" => anyhow::anyhow!(
+            "--dataset names the classes {asked}, but the resumed model's are {saved}"
+        ),
+        _ => anyhow::anyhow!(
+            "--{what} differs from the resumed model's {saved}; a network's functions are fixed"
+        ),
+    }
 }
 
 /// How many epochs to run now.
 fn epochs_to_run(args: &TrainArgs, model: &Model) -> Result<usize> {
     let done = model.epochs_trained();
-    match (args.epochs, model.training.schedule.total_epochs()) {
+    match (args.epochs, model.settings().schedule.total_epochs()) {
         (Some(0), _) => bail!("invalid epochs: --epochs must be at least 1"),
         (Some(n), _) => Ok(n),
         (None, Some(total)) if total > done => Ok(total - done),

@@ -6,12 +6,12 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use ziffer::activation::{Activation, Output};
-use ziffer::layer::Init;
-use ziffer::loss::Loss;
 use ziffer::matrix::MatRef;
-use ziffer::network::{Functions, Network, Workspace};
-use ziffer::optimizer::Optimizer;
+use ziffer::nn::activation::{Activation, Output};
+use ziffer::nn::layer::Init;
+use ziffer::nn::loss::Loss;
+use ziffer::nn::network::{Functions, Network, Workspace};
+use ziffer::nn::optimizer::Optimizer;
 
 const SIZES: [usize; 4] = [6, 5, 4, 3];
 const N: usize = 7;
@@ -192,7 +192,7 @@ fn backprop_matches_finite_differences_through_dropout_masks() {
 fn dropout_masks_are_zero_or_the_inverse_keep_rate_and_drop_about_p() {
     let (net, _, _) = small_problem(Functions::ORIGINAL, 1);
     let mut mask = vec![0.0; 10_000];
-    ziffer::network::dropout_mask(0.25, &mut ChaCha8Rng::seed_from_u64(3), &mut mask);
+    ziffer::nn::dropout::dropout_mask(0.25, &mut ChaCha8Rng::seed_from_u64(3), &mut mask);
     let dropped = mask.iter().filter(|&&m| m == 0.0).count();
     assert!(mask.iter().all(|&m| m == 0.0 || m == 1.0 / 0.75));
     assert!(

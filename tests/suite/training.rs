@@ -3,15 +3,18 @@
 
 use std::sync::OnceLock;
 use ziffer::Error;
-use ziffer::activation::{Activation, Output};
+use ziffer::cpu::Cpu;
 use ziffer::data::{Dataset, TrainTest, mnist};
-use ziffer::loss::Loss;
 use ziffer::metrics::evaluate;
 use ziffer::model::Model;
 use ziffer::model_file;
-use ziffer::network::Functions;
-use ziffer::optimizer::Optimizer;
-use ziffer::train::{Event, Schedule, Sets, TrainConfig, train};
+use ziffer::nn::activation::{Activation, Output};
+use ziffer::nn::loss::Loss;
+use ziffer::nn::network::Functions;
+use ziffer::nn::optimizer::Optimizer;
+use ziffer::schedule::Schedule;
+use ziffer::settings::{TrainConfig, TrainSettings};
+use ziffer::train::{Event, Sets, train};
 
 /// The bundled MNIST, loaded once for all tests of this file.
 fn mnist() -> &'static TrainTest {
@@ -22,8 +25,11 @@ fn mnist() -> &'static TrainTest {
 fn config(layers: &[usize], schedule: &str, seed: u64) -> TrainConfig {
     TrainConfig {
         layers: layers.to_vec(),
-        schedule: schedule.parse().unwrap(),
-        seed,
+        settings: TrainSettings {
+            schedule: schedule.parse().unwrap(),
+            seed,
+            ..TrainSettings::default()
+        },
         ..TrainConfig::default()
     }
 }
@@ -33,7 +39,7 @@ fn run(model: &mut Model, train_set: &Dataset, test_set: &Dataset, epochs: usize
         model,
         Sets::new(train_set, test_set),
         epochs,
-        threads,
+        &Cpu::new(threads).unwrap(),
         |_| Ok(()),
     )
     .unwrap();
@@ -58,7 +64,9 @@ fn a_small_network_learns_100_images_perfectly() {
     let hundred = mnist().train.take(100);
     let mut model = Model::new(&config(&[784, 32, 10], "3", 1)).unwrap();
     run(&mut model, &hundred, &hundred, 150, 1);
-    let accuracy = evaluate(&model.network, &hundred).unwrap().accuracy();
+    let accuracy = evaluate(&Cpu::new(1).unwrap(), &model.network, &hundred)
+        .unwrap()
+        .accuracy();
     assert_eq!(
         accuracy,
         1.0,
@@ -74,7 +82,9 @@ fn one_epoch_on_the_mnist_training_set_reads_over_90_percent_of_the_test_set() {
     let data = mnist();
     let mut model = Model::new(&TrainConfig::default()).unwrap();
     run(&mut model, &data.train, &data.test, 1, 2);
-    let accuracy = evaluate(&model.network, &data.test).unwrap().accuracy();
+    let accuracy = evaluate(&Cpu::new(1).unwrap(), &model.network, &data.test)
+        .unwrap()
+        .accuracy();
     assert!(accuracy >= 0.90, "test accuracy {:.2}%", 100.0 * accuracy);
     assert_eq!(model.test_accuracy(), Some(accuracy));
 }
@@ -170,7 +180,7 @@ fn a_non_finite_loss_stops_training_and_keeps_the_last_good_weights() {
         &mut model,
         Sets::new(&train_set, &test_set),
         2,
-        1,
+        &Cpu::new(1).unwrap(),
         |event| {
             if let Event::EpochEnd { .. } = event {
                 epochs_ended += 1;
@@ -193,9 +203,13 @@ fn data_that_does_not_fit_the_network_is_refused_before_training() {
     let data = mnist();
     let mut model = Model::new(&config(&[100, 10], "3", 1)).unwrap();
     let (train_set, test_set) = (data.train.take(10), data.test.take(10));
-    let err = train(&mut model, Sets::new(&train_set, &test_set), 1, 1, |_| {
-        Ok(())
-    })
+    let err = train(
+        &mut model,
+        Sets::new(&train_set, &test_set),
+        1,
+        &Cpu::new(1).unwrap(),
+        |_| Ok(()),
+    )
     .unwrap_err();
     assert!(
         err.to_string()
@@ -209,17 +223,20 @@ fn schedules_survive_the_model_file() {
     let schedule: Schedule = "0.5x2,0.05".parse().unwrap();
     let mut model = Model::new(&TrainConfig {
         layers: vec![784, 10],
-        schedule: schedule.clone(),
+        settings: TrainSettings {
+            schedule: schedule.clone(),
+            ..TrainSettings::default()
+        },
         ..TrainConfig::default()
     })
     .unwrap();
-    model.training.batch_size = 17;
+    model.training.settings.batch_size = 17;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.safetensors");
     model_file::save(&model, &path).unwrap();
     let loaded = model_file::load(&path).unwrap();
-    assert_eq!(loaded.training.schedule, schedule);
-    assert_eq!(loaded.training.batch_size, 17);
+    assert_eq!(loaded.settings().schedule, schedule);
+    assert_eq!(loaded.settings().batch_size, 17);
 }
 
 /// A ReLU network with softmax, cross-entropy, Adam, weight decay, dropout and augmentation: every
@@ -232,12 +249,15 @@ fn modern_config(seed: u64) -> TrainConfig {
             output: Output::Softmax,
             loss: Loss::CrossEntropy,
         },
-        optimizer: Optimizer::ADAM,
-        schedule: "0.002x2,0.001".parse().unwrap(),
-        weight_decay: 1e-4,
-        dropout: 0.2,
-        augment: "elastic".parse().unwrap(),
-        seed,
+        settings: TrainSettings {
+            optimizer: Optimizer::ADAM,
+            schedule: "0.002x2,0.001".parse().unwrap(),
+            weight_decay: 1e-4,
+            dropout: 0.2,
+            augment: "elastic".parse().unwrap(),
+            seed,
+            ..TrainSettings::default()
+        },
         ..TrainConfig::default()
     }
 }
@@ -299,9 +319,10 @@ fn validation_is_measured_and_training_stops_after_the_patience() {
     assert_eq!(validation.image(0), data.train.image(1000));
     let test_set = data.test.take(200);
     // A rate this small barely moves the network: the validation accuracy soon stops improving.
-    let mut model = Model::new(&TrainConfig {
-        patience: Some(2),
-        ..config(&[784, 16, 10], "0.00001", 2)
+    let mut model = Model::new(&{
+        let mut config = config(&[784, 16, 10], "0.00001", 2);
+        config.settings.patience = Some(2);
+        config
     })
     .unwrap();
     let mut stopped = None;
@@ -310,7 +331,7 @@ fn validation_is_measured_and_training_stops_after_the_patience() {
         validation: Some(&validation),
         test: &test_set,
     };
-    train(&mut model, sets, 50, 1, |event| {
+    train(&mut model, sets, 50, &Cpu::new(1).unwrap(), |event| {
         if let Event::EarlyStop { best_epoch, .. } = event {
             stopped = Some(best_epoch);
         }
@@ -333,7 +354,14 @@ fn augmentation_of_images_that_are_not_square_is_refused() {
         ..modern_config(1)
     })
     .unwrap();
-    let err = train(&mut model, Sets::new(&set, &set), 1, 1, |_| Ok(())).unwrap_err();
+    let err = train(
+        &mut model,
+        Sets::new(&set, &set),
+        1,
+        &Cpu::new(1).unwrap(),
+        |_| Ok(()),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("square images"), "{err}");
 }
 
@@ -348,9 +376,10 @@ fn a_split_that_leaves_no_training_image_is_refused() {
 
 #[test]
 fn distorted_digits_keep_their_labels_and_each_seed_distorts_alike() {
-    use ziffer::augment::{Augment, image_rng};
+    use ziffer::augment::Augment;
     use ziffer::matrix::MatRef;
-    use ziffer::network::predicted_classes;
+    use ziffer::nn::network::predicted_classes;
+    use ziffer::rng::image_rng;
     // A network trained on distorted digits reads distorted test digits about as well as one
     // trained and tested on the originals: the distortions change how a digit is written, not
     // which digit it is. (A network trained on the originals alone would not: a dense network
@@ -366,9 +395,12 @@ fn distorted_digits_keep_their_labels_and_each_seed_distorts_alike() {
                     output: Output::Softmax,
                     loss: Loss::CrossEntropy,
                 },
-                optimizer: Optimizer::ADAM,
-                schedule: "0.002".parse().unwrap(),
-                augment: *augment,
+                settings: TrainSettings {
+                    optimizer: Optimizer::ADAM,
+                    schedule: "0.002".parse().unwrap(),
+                    augment: *augment,
+                    ..TrainSettings::default()
+                },
                 ..TrainConfig::default()
             },
             20_000,

@@ -7,9 +7,7 @@
 //! - bad input: every kind of file that is not a readable digit image gives an error naming the
 //!   file, through the library and through the command, and the other images are still read.
 
-#[path = "support/user_style.rs"]
-mod user_style;
-
+use crate::support::user_style::{Format, encode, on_paper, redrawn_mnist};
 use assert_cmd::Command;
 use flate2::write::ZlibEncoder;
 use image::{ImageFormat, Rgba, RgbaImage};
@@ -20,13 +18,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use tempfile::TempDir;
-use user_style::{Format, encode, on_paper, redrawn_mnist};
 use ziffer::Error;
+use ziffer::cpu::Cpu;
 use ziffer::data::mnist;
 use ziffer::model::Model;
 use ziffer::predict::{Confidence, predict, predict_pixels};
 use ziffer::preprocess::{load_image, naive, preprocess_bytes};
-use ziffer::train::{Sets, TrainConfig, train};
+use ziffer::settings::TrainConfig;
+use ziffer::train::{Sets, train};
 
 /// Epochs of the model trained for these tests: 3 at the default rate of 3.0 reach about 96% on
 /// the MNIST test set in a second or two.
@@ -52,7 +51,7 @@ fn fixture() -> &'static Fixture {
             &mut model,
             Sets::new(&data.train, &data.test),
             EPOCHS,
-            2,
+            &Cpu::new(2).unwrap(),
             |_| Ok(()),
         )
         .unwrap();

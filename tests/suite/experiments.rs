@@ -10,9 +10,7 @@ use tempfile::TempDir;
 use ziffer::data::classes::{CLASS_FILE, FASHION};
 use ziffer::data::mnist;
 
-#[path = "support/mnist_folder.rs"]
-mod mnist_folder;
-use mnist_folder::small_mnist;
+use crate::support::mnist_folder::small_mnist;
 
 fn ziffer() -> Command {
     Command::cargo_bin("ziffer").unwrap()

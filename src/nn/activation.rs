@@ -5,8 +5,8 @@
 //! layer uses an [`Output`] function, which may be the softmax (not element-wise: each output
 //! depends on the whole column).
 //!
-//! What it is not: a layer. The affine part `Z = W·A + B` is in [`crate::layer`]; the loss and
-//! the gradient that starts backprop are in [`crate::loss`].
+//! What it is not: a layer. The affine part `Z = W·A + B` is in [`super::layer`]; the loss and
+//! the gradient that starts backprop are in [`super::loss`].
 //!
 //! What forward keeps for backward: the forward pass overwrites `Z` with `A` in place, because
 //! every derivative here can be written with the output alone:
@@ -255,7 +255,7 @@ pub fn softmax_forward(z_then_a: &mut [f32], classes: usize) {
 /// In the forward pass each `aᵢ` depends on every `zₖ`: `∂aᵢ/∂zₖ = aᵢ·(δᵢₖ − aₖ)`. So now
 /// `dzₖ = Σᵢ daᵢ·aᵢ·(δᵢₖ − aₖ) = aₖ·daₖ − aₖ·Σᵢ aᵢ·daᵢ`, the Jacobian applied without being built.
 /// (With the cross-entropy loss the whole product collapses to `A − Y`; see
-/// [`crate::loss::Loss::output_delta`].)
+/// [`super::loss::Loss::output_delta`].)
 pub fn softmax_backward(a: &[f32], da_then_dz: &mut [f32], classes: usize) {
     let n = a.len() / classes;
     debug_assert_eq!(da_then_dz.len(), a.len());

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use ziffer::model::Model;
-use ziffer::train::TrainConfig;
+use ziffer::settings::TrainConfig;
 
 /// Starts the server on 127.0.0.1 with a free port; it runs until the test's runtime ends.
 async fn start() -> SocketAddr {

@@ -17,9 +17,9 @@
 //! parameter gradients are formed (`dW = (1/m)·dZ·Aᵀ`), as in the textbook formulas.
 //!
 //! Shapes: `A` and `Y` are `(C, m)` (classes x batch), stored row after row like every batch
-//! matrix (see [`crate::layer`]); `Y`'s columns are one-hot.
+//! matrix (see [`super::layer`]); `Y`'s columns are one-hot.
 
-use crate::activation::Output;
+use super::activation::Output;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 use ziffer::data::{csv, mnist};
 
-#[path = "support/mnist_folder.rs"]
-mod mnist_folder;
-use mnist_folder::small_mnist;
+use crate::support::mnist_folder::small_mnist;
 
 fn ziffer() -> Command {
     Command::cargo_bin("ziffer").unwrap()
@@ -436,7 +434,7 @@ fn a_diverging_run_stops_with_a_message_and_leaves_the_saved_model_alone() {
     let data = small_mnist(100, 20);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("huge.safetensors");
-    let mut model = ziffer::model::Model::new(&ziffer::train::TrainConfig {
+    let mut model = ziffer::model::Model::new(&ziffer::settings::TrainConfig {
         layers: vec![784, 8, 10],
         ..Default::default()
     })

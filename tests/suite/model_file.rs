@@ -13,15 +13,17 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use tempfile::TempDir;
 use ziffer::Error;
-use ziffer::activation::{Activation, Output};
+use ziffer::cpu::Cpu;
 use ziffer::data::{TrainTest, idx, mnist};
-use ziffer::loss::Loss;
 use ziffer::metrics::predict_all;
 use ziffer::model::Model;
 use ziffer::model_file::{self, bias_name, weight_name};
-use ziffer::network::Functions;
-use ziffer::optimizer::Optimizer;
-use ziffer::train::{Sets, TrainConfig, train};
+use ziffer::nn::activation::{Activation, Output};
+use ziffer::nn::loss::Loss;
+use ziffer::nn::network::Functions;
+use ziffer::nn::optimizer::Optimizer;
+use ziffer::settings::{TrainConfig, TrainSettings};
+use ziffer::train::{Sets, train};
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -41,9 +43,13 @@ fn trained(layers: &[usize], images: usize) -> Model {
     };
     let mut model = Model::new(&config).unwrap();
     let (train_set, test_set) = (data.train.take(images), data.test.take(100));
-    train(&mut model, Sets::new(&train_set, &test_set), 1, 1, |_| {
-        Ok(())
-    })
+    train(
+        &mut model,
+        Sets::new(&train_set, &test_set),
+        1,
+        &Cpu::new(1).unwrap(),
+        |_| Ok(()),
+    )
     .unwrap();
     assert_eq!(model.epochs_trained(), 1);
     model
@@ -185,8 +191,8 @@ fn saving_then_loading_gives_an_equal_model_that_predicts_identically() {
     assert_eq!(loaded.training.history.len(), 1);
     let test = bundled().test.take(1000);
     assert_eq!(
-        predict_all(&loaded.network, &test).unwrap(),
-        predict_all(&model.network, &test).unwrap()
+        predict_all(&Cpu::new(1).unwrap(), &loaded.network, &test).unwrap(),
+        predict_all(&Cpu::new(1).unwrap(), &model.network, &test).unwrap()
     );
 }
 
@@ -419,19 +425,25 @@ fn modern() -> Model {
             output: Output::Softmax,
             loss: Loss::CrossEntropy,
         },
-        optimizer: Optimizer::ADAM,
-        schedule: "0.001".parse().unwrap(),
-        dropout: 0.1,
-        weight_decay: 1e-4,
-        validation: 100,
         classes: ziffer::data::classes::fashion(),
-        ..TrainConfig::default()
+        settings: TrainSettings {
+            optimizer: Optimizer::ADAM,
+            schedule: "0.001".parse().unwrap(),
+            dropout: 0.1,
+            weight_decay: 1e-4,
+            validation: 100,
+            ..TrainSettings::default()
+        },
     };
     let mut model = Model::new(&config).unwrap();
     let (train_set, test_set) = (data.train.take(300), data.test.take(100));
-    train(&mut model, Sets::new(&train_set, &test_set), 1, 1, |_| {
-        Ok(())
-    })
+    train(
+        &mut model,
+        Sets::new(&train_set, &test_set),
+        1,
+        &Cpu::new(1).unwrap(),
+        |_| Ok(()),
+    )
     .unwrap();
     model
 }
@@ -450,7 +462,7 @@ fn every_setting_the_optimizers_state_and_the_class_names_survive_the_file() {
     let loaded = model_file::load(&path).unwrap();
     assert_eq!(loaded, model);
     assert_eq!(loaded.classes[9], "Ankle boot");
-    assert_eq!(loaded.training.optimizer, Optimizer::ADAM);
+    assert_eq!(loaded.settings().optimizer, Optimizer::ADAM);
     assert_eq!(
         loaded.optimizer_state.steps, 10,
         "300 images in batches of 32"
@@ -570,7 +582,8 @@ fn an_invalid_training_record_is_refused() {
     let good = Parts::of(tiny()).meta().clone()["training"].clone();
     for (i, (training, reason)) in [
         ("{not json".to_string(), "is not a valid training record"),
-        ("{}".to_string(), "missing field `seed`"),
+        ("{}".to_string(), "missing field `history`"),
+        (r#"{"history": []}"#.to_string(), "missing field `seed`"),
         (
             good.replace("\"batch_size\":32", "\"batch_size\":-1"),
             "is not a valid training record",

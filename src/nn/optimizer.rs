@@ -14,12 +14,11 @@
 //! L2 weight decay adds `½λ‖W‖²` to the loss, so `λ·W` to each weight's gradient
 //! ([`l2_gradient`]) before the update; biases are not decayed.
 //!
-//! What it is not: the gradients themselves (see [`crate::network::Network::backward`]) or the
-//! learning rate's schedule (see [`crate::train::Schedule`]).
+//! What it is not: the gradients themselves (see [`super::network::Network::backward`]) or the
+//! learning rate's schedule (see [`crate::schedule::Schedule`]).
 
+use super::network::{Gradients, Network};
 use crate::error::{Error, Result};
-use crate::network::{Gradients, Network};
-use crate::team::{self, row_blocks};
 use smallvec::SmallVec;
 use std::fmt;
 use std::str::FromStr;
@@ -114,17 +113,21 @@ impl Optimizer {
         if fits {
             Ok(())
         } else {
-            Err(Error::config(
-                "optimizer",
-                format!("the saved state does not fit {self} on this network"),
-            ))
+            let found = match state.slots.first() {
+                Some(first) => format!("{} layers of {} slot(s)", state.slots.len(), first.len()),
+                None => "no layer".to_string(),
+            };
+            Err(Error::OptimizerStateMismatch {
+                optimizer: self.to_string(),
+                layers: network.layers().len(),
+                slots: self.slot_names().len(),
+                found,
+            })
         }
     }
 
-    /// One update of every layer of `network` with the gradients of
-    /// [`Network::backward`], learning rate `eta` and L2 weight decay `lambda`; the layers'
-    /// neurons are split into blocks, one per thread of the current team (each parameter's
-    /// update reads only its own values, so the result does not depend on the split).
+    /// One update of every layer of `network` with the gradients of [`Network::backward`],
+    /// learning rate `eta` and L2 weight decay `lambda` (weights only, not biases).
     pub fn step(
         &self,
         network: &mut Network,
@@ -135,41 +138,22 @@ impl Optimizer {
     ) {
         state.steps += 1;
         let t = state.steps;
-        team::current(|team| {
-            let layers = network.layers_mut().iter_mut();
-            for ((layer, g), slots) in layers.zip(&grads.layers).zip(&mut state.slots) {
-                let (inputs, outputs) = (layer.inputs, layer.outputs);
-                // An update is a few operations per parameter; share it only when it is large.
-                let ranges = team.row_ranges(outputs, outputs * inputs * 8);
-                let weights = row_blocks(&mut layer.weight, inputs, &ranges);
-                let biases = row_blocks(&mut layer.bias, 1, &ranges);
-                let mut slot_blocks: SmallVec<[SmallVec<[_; 2]>; 8]> =
-                    ranges.iter().map(|_| SmallVec::new()).collect();
-                for slot in slots.iter_mut() {
-                    let w = row_blocks(&mut slot.weight, inputs, &ranges);
-                    let b = row_blocks(&mut slot.bias, 1, &ranges);
-                    for (block, wb) in slot_blocks.iter_mut().zip(w.into_iter().zip(b)) {
-                        block.push(wb);
-                    }
-                }
-                let mut parts: SmallVec<[_; 8]> = (ranges.into_iter().zip(weights))
-                    .zip(biases.into_iter().zip(slot_blocks))
-                    .collect();
-                team.for_each(&mut parts, |((rows, w), (b, slots))| {
-                    let dw = &g.dweight[rows.start * inputs..rows.end * inputs];
-                    let db = &g.dbias[rows.clone()];
-                    let (slots_w, slots_b): (SmallVec<[_; 2]>, SmallVec<[_; 2]>) =
-                        slots.iter_mut().map(|(w, b)| (&mut **w, &mut **b)).unzip();
-                    self.update(w, dw, slots_w, eta, lambda, t);
-                    self.update(b, db, slots_b, eta, 0.0, t);
-                });
-            }
-        });
+        let layers = network.layers_mut().iter_mut();
+        for ((layer, g), slots) in layers.zip(&grads.layers).zip(&mut state.slots) {
+            let (slots_w, slots_b) = slots
+                .iter_mut()
+                .map(|s| (&mut s.weight[..], &mut s.bias[..]))
+                .unzip();
+            // W := update(W, dW), B := update(B, dB)
+            self.update(&mut layer.weight, &g.dweight, slots_w, eta, lambda, t);
+            self.update(&mut layer.bias, &g.dbias, slots_b, eta, 0.0, t);
+        }
     }
 
     /// The update of some parameters `theta` with gradients `g` and this optimizer's slots for
-    /// them, at step `t` (1-based).
-    fn update(
+    /// them, at step `t` (1-based). Each parameter's update reads only its own values, so an
+    /// engine may split the parameters into blocks and update each apart.
+    pub fn update(
         &self,
         theta: &mut [f32],
         g: &[f32],
@@ -407,8 +391,8 @@ serde_as_text!(Optimizer);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layer::{Dense, DenseGrads};
-    use crate::network::Functions;
+    use crate::nn::layer::{Dense, DenseGrads};
+    use crate::nn::network::Functions;
 
     fn one_layer(weight: [f32; 2]) -> Network {
         let layer = Dense {

@@ -1,7 +1,7 @@
 //! The dense (fully connected) layer: forward and backward, side by side.
 //!
 //! What it is: the affine map `Z = W·A_prev + B` of one layer and its gradients. What it is not:
-//! the non-linearity (see [`crate::activation`]) or the update rule (see [`crate::optimizer`]).
+//! the non-linearity (see [`super::activation`]) or the update rule (see [`super::optimizer`]).
 //!
 //! Shapes, stated once (dimension letters used in every comment below):
 //! - `I`: inputs of the layer (784 for the first MNIST layer), `O`: outputs (neurons),
@@ -9,18 +9,18 @@
 //!
 //! `W` is `(O, I)` row-major: row `o` holds the weights into neuron `o`. Batch matrices (`Z`,
 //! `A`, `dZ`, `dA`) are `(features, N)`, one column per image as in the textbook, and stored row
-//! after row: one neuron's values for the whole batch are contiguous. So the neurons can be cut
-//! into blocks of rows, `W[rows]`, `Z[rows]`, `dW[rows]`, each a contiguous piece of memory that
-//! one thread computes (see [`crate::team`]); the functions below take such a block, and the whole
-//! layer is the block `0..O`. The input batch `A[0] = X` may be stored either way: the matrix
-//! views ([`MatRef`]) carry their strides.
+//! after row: one neuron's values for the whole batch are contiguous. The input batch `A[0] = X`
+//! may be stored either way: the matrix views ([`MatRef`]) carry their strides.
+//!
+//! The maths here runs on whole layers and knows no threads; the CPU engine ([`crate::cpu`])
+//! cuts a layer into blocks of neurons, `W[rows]`, `Z[rows]`, `dW[rows]` (each a contiguous piece
+//! of memory), and calls the same functions on each block.
 
-use crate::activation::Activation;
+use super::activation::Activation;
 use crate::matrix::{MatMut, MatRef, gemm};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
-use std::ops::Range;
 
 /// How the initial weights are drawn: from `N(0, s²)` with a variance that keeps the signal's
 /// size steady from layer to layer, so that it neither dies out nor blows up before training
@@ -100,7 +100,7 @@ pub struct Dense {
 
 /// The gradients of the loss with respect to one layer's parameters, same shapes as the layer.
 ///
-/// Convention: [`Dense::backward_params`] overwrites them; nobody needs to zero them.
+/// Convention: [`dense_backward_params`] overwrites them; nobody needs to zero them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DenseGrads {
     /// `dW`, `(O, I)` row-major.
@@ -138,97 +138,99 @@ impl Dense {
         self.weight.len() + self.bias.len()
     }
 
-    /// `W[rows]`, the weights into the neurons `rows`, as a matrix view.
-    pub fn w_rows(&self, rows: Range<usize>) -> MatRef<'_> {
-        let i = self.inputs;
-        MatRef::row_major(&self.weight[rows.start * i..rows.end * i], rows.len(), i)
+    /// `W`, `(O, I)`, as a matrix view.
+    pub fn w(&self) -> MatRef<'_> {
+        MatRef::row_major(&self.weight, self.outputs, self.inputs)
     }
 
-    /// Forward for the neurons `rows` (`0..O` for the whole layer), for a batch of `N` images:
-    /// `Z[rows] = W[rows]·A_prev + B[rows]`.
+    /// Forward for a batch of `N` images: `Z = W·A_prev + B` ([`dense_forward`]).
     ///
-    /// `a_prev` is `(I, N)`; `z` receives the `(rows.len(), N)` block of `Z`, row-major. `B` is
-    /// added to every column.
-    pub fn forward(&self, a_prev: MatRef, rows: Range<usize>, z: &mut [f32]) {
-        let n = a_prev.cols();
-        debug_assert_eq!(a_prev.rows(), self.inputs);
-        let z = &mut z[..rows.len() * n];
-        // Z[rows] = W[rows]·A_prev
-        gemm(
-            1.0,
-            self.w_rows(rows.clone()),
-            a_prev,
-            0.0,
-            MatMut::row_major(z, rows.len(), n),
-        );
-        // + B[rows], broadcast over the N columns
-        for (z_row, &b) in z.chunks_exact_mut(n).zip(&self.bias[rows]) {
-            for z in z_row {
-                *z += b;
-            }
+    /// `a_prev` is `(I, N)`; `z` receives `Z`, `(O, N)` row-major.
+    pub fn forward(&self, a_prev: MatRef, z: &mut [f32]) {
+        dense_forward(self.w(), &self.bias, a_prev, z);
+    }
+
+    /// Backward for the parameters, given `dZ = ∂L/∂Z`, `(O, N)` row-major: overwrites `grads`
+    /// with `dW = (1/m)·dZ·A_prevᵀ` and `dB = (1/m)·Σₙ dZ[:, n]` ([`dense_backward_params`]).
+    pub fn backward_params(&self, a_prev: MatRef, dz: &[f32], grads: &mut DenseGrads) {
+        dense_backward_params(a_prev, dz, &mut grads.dweight, &mut grads.dbias);
+    }
+
+    /// Backward to the previous layer: `dA_prev = Wᵀ·dZ` ([`dense_backward_input`]).
+    ///
+    /// `dz` is `(O, N)`; `da_prev` receives `(I, N)`, row-major.
+    pub fn backward_input(&self, dz: MatRef, da_prev: &mut [f32]) {
+        dense_backward_input(self.w(), dz, da_prev);
+    }
+}
+
+// The maths of a dense layer, over matrix views. `w` and `b` may be the whole layer or any block
+// of its neurons (rows of `W`, see [`MatRef::row_block`]) or of its inputs (columns of `W`, see
+// [`MatRef::col_block`]): a block of a dense layer is a dense layer. The CPU engine
+// ([`crate::cpu`]) gives each thread such a block.
+
+/// Forward: `Z = W·A_prev + B`.
+///
+/// `w` is `(O, I)`, `b` `(O)`, `a_prev` `(I, N)`; `z` receives `Z`, `(O, N)` row-major. `B` is
+/// added to every column.
+pub fn dense_forward(w: MatRef, b: &[f32], a_prev: MatRef, z: &mut [f32]) {
+    let (outputs, n) = (w.rows(), a_prev.cols());
+    debug_assert_eq!(a_prev.rows(), w.cols());
+    debug_assert_eq!(b.len(), outputs);
+    let z = &mut z[..outputs * n];
+    // Z = W·A_prev
+    gemm(1.0, w, a_prev, 0.0, MatMut::row_major(z, outputs, n));
+    // + B, broadcast over the N columns
+    for (z_row, &b) in z.chunks_exact_mut(n).zip(b) {
+        for z in z_row {
+            *z += b;
         }
     }
+}
 
-    /// Backward for the parameters of the neurons `rows`, given their block of `dZ = ∂L/∂Z`
-    /// (computed from `dA` by the activation).
-    ///
-    /// In the forward pass this was `Z = W·A_prev + B`, so now we have, with `m = N`:
-    /// - `dW = (1/m)·dZ·A_prevᵀ`: each weight's gradient is its input times its neuron's error,
-    ///   averaged over the batch;
-    /// - `dB = (1/m)·Σₙ dZ[:, n]`: the bias is added to every image, so its gradient sums them.
-    ///
-    /// `a_prev` is `(I, N)`, `dz` the `(rows.len(), N)` block, `dw` and `db` receive the rows
-    /// `rows` of `dW` (`(rows.len(), I)`) and `dB`. Overwrites them.
-    pub fn backward_params(
-        &self,
-        a_prev: MatRef,
-        dz: &[f32],
-        rows: Range<usize>,
-        dw: &mut [f32],
-        db: &mut [f32],
-    ) {
-        let n = a_prev.cols();
-        let m = n as f32;
-        let dz = &dz[..rows.len() * n];
-        // dW[rows] = (1/m)·dZ[rows]·A_prevᵀ
-        gemm(
-            1.0 / m,
-            MatRef::row_major(dz, rows.len(), n),
-            a_prev.t(),
-            0.0,
-            MatMut::row_major(&mut dw[..rows.len() * self.inputs], rows.len(), self.inputs),
-        );
-        // dB[rows] = (1/m)·Σₙ dZ[rows, n]
-        for (db, dz_row) in db.iter_mut().zip(dz.chunks_exact(n)) {
-            *db = dz_row.iter().sum::<f32>() / m;
-        }
+/// Backward for the parameters, given `dZ = ∂L/∂Z` (computed from `dA` by the activation).
+///
+/// In the forward pass this was `Z = W·A_prev + B`, so now we have, with `m = N`:
+/// - `dW = (1/m)·dZ·A_prevᵀ`: each weight's gradient is its input times its neuron's error,
+///   averaged over the batch;
+/// - `dB = (1/m)·Σₙ dZ[:, n]`: the bias is added to every image, so its gradient sums them.
+///
+/// `a_prev` is `(I, N)`, `dz` `(O, N)` row-major with `O = db.len()`; `dw` receives `(O, I)`
+/// row-major and `db` `(O)`. Overwrites them.
+pub fn dense_backward_params(a_prev: MatRef, dz: &[f32], dw: &mut [f32], db: &mut [f32]) {
+    let (inputs, n) = (a_prev.rows(), a_prev.cols());
+    let outputs = db.len();
+    let m = n as f32;
+    let dz = &dz[..outputs * n];
+    // dW = (1/m)·dZ·A_prevᵀ
+    gemm(
+        1.0 / m,
+        MatRef::row_major(dz, outputs, n),
+        a_prev.t(),
+        0.0,
+        MatMut::row_major(&mut dw[..outputs * inputs], outputs, inputs),
+    );
+    // dB = (1/m)·Σₙ dZ[:, n]
+    for (db, dz_row) in db.iter_mut().zip(dz.chunks_exact(n)) {
+        *db = dz_row.iter().sum::<f32>() / m;
     }
+}
 
-    /// Backward to the previous layer, for its neurons `inputs` (`0..I` for all):
-    /// `dA_prev[inputs] = W[:, inputs]ᵀ·dZ`, the error sent back through the weights.
-    ///
-    /// `dz` is the whole `(O, N)` matrix (every neuron of this layer reaches every input);
-    /// `da_prev` receives the `(inputs.len(), N)` block, row-major. Not needed for the first
-    /// layer, whose input is the image.
-    pub fn backward_input(&self, dz: MatRef, inputs: Range<usize>, da_prev: &mut [f32]) {
-        let n = dz.cols();
-        debug_assert_eq!(dz.rows(), self.outputs);
-        // W[:, inputs]ᵀ: row j of it is column inputs.start + j of W.
-        let w_t = MatRef::strided(
-            &self.weight[inputs.start..],
-            inputs.len(),
-            self.outputs,
-            1,
-            self.inputs,
-        );
-        gemm(
-            1.0,
-            w_t,
-            dz,
-            0.0,
-            MatMut::row_major(&mut da_prev[..inputs.len() * n], inputs.len(), n),
-        );
-    }
+/// Backward to the previous layer: `dA_prev = Wᵀ·dZ`, the error sent back through the weights.
+///
+/// `w` is `(O, I)`, `dz` `(O, N)`; `da_prev` receives `(I, N)`, row-major. Every neuron of this
+/// layer reaches every input, so a block of inputs (columns of `W`) needs the whole `dZ`. Not
+/// needed for the first layer, whose input is the image.
+pub fn dense_backward_input(w: MatRef, dz: MatRef, da_prev: &mut [f32]) {
+    let (inputs, n) = (w.cols(), dz.cols());
+    debug_assert_eq!(dz.rows(), w.rows());
+    gemm(
+        1.0,
+        w.t(),
+        dz,
+        0.0,
+        MatMut::row_major(&mut da_prev[..inputs * n], inputs, n),
+    );
 }
 
 #[cfg(test)]
@@ -251,12 +253,18 @@ mod tests {
         // Two images: (1, 0) and (0, 1), one column each.
         let a_prev = [1.0, 0.0, 0.0, 1.0];
         let mut z = [0.0; 6];
-        layer.forward(MatRef::col_major(&a_prev, 2, 2), 0..3, &mut z);
+        layer.forward(MatRef::col_major(&a_prev, 2, 2), &mut z);
         // Row o of Z: neuron o for image 0, then for image 1.
         assert_eq!(z, [1.5, 2.5, 2.5, 3.5, 6.0, 7.0]);
         // The block of neurons 1..3 alone gives the same rows.
         let mut block = [0.0; 4];
-        layer.forward(MatRef::col_major(&a_prev, 2, 2), 1..3, &mut block);
+        let a_prev = MatRef::col_major(&a_prev, 2, 2);
+        dense_forward(
+            layer.w().row_block(1..3),
+            &layer.bias[1..3],
+            a_prev,
+            &mut block,
+        );
         assert_eq!(block, z[2..]);
     }
 
@@ -269,18 +277,19 @@ mod tests {
         // image 1.
         let dz = [1.0, 0.0, 0.0, 0.0, 0.0, 2.0];
         let mut grads = DenseGrads::zeros_like(&layer);
-        layer.backward_params(a_prev, &dz, 0..3, &mut grads.dweight, &mut grads.dbias);
+        layer.backward_params(a_prev, &dz, &mut grads);
         // dW = ½·dZ·A_prevᵀ: neuron 0 saw input 0 with error 1; neuron 2 input 1 with error 2.
         assert_eq!(grads.dweight, [0.5, 0.0, 0.0, 0.0, 0.0, 1.0]);
         assert_eq!(grads.dbias, [0.5, 0.0, 1.0]);
         // dA_prev = Wᵀ·dZ, row-major (2 inputs x 2 images): image 0 gets row 0 of W (1, 2),
         // image 1 gets 2 × row 2 of W (10, 12).
         let mut da_prev = [0.0; 4];
-        layer.backward_input(MatRef::row_major(&dz, 3, 2), 0..2, &mut da_prev);
+        layer.backward_input(MatRef::row_major(&dz, 3, 2), &mut da_prev);
         assert_eq!(da_prev, [1.0, 10.0, 2.0, 12.0]);
         // Input 1 alone.
         let mut block = [0.0; 2];
-        layer.backward_input(MatRef::row_major(&dz, 3, 2), 1..2, &mut block);
+        let dz = MatRef::row_major(&dz, 3, 2);
+        dense_backward_input(layer.w().col_block(1..2), dz, &mut block);
         assert_eq!(block, [2.0, 12.0]);
     }
 

@@ -1,6 +1,7 @@
 //! The documentation points at the code: every `[`name`](../src/file.rs#L12)` link in
-//! `docs/how-it-works.md` lands on a line that mentions `name`, and every file the README links
-//! to exists. Moving code without updating the docs fails here.
+//! `docs/how-it-works.md` and every `[`name`](src/file.rs#L12)` link in the README lands on a line
+//! that mentions `name`, and every file the README links to exists. Moving code without updating
+//! the docs fails here.
 
 use std::path::Path;
 
@@ -20,18 +21,20 @@ fn links(text: &str) -> Vec<(String, String)> {
     found
 }
 
-#[test]
-fn how_it_works_links_land_on_the_code_they_name() {
+/// Checks every line link of the document `doc` (relative to the repository root); returns how
+/// many links named code.
+fn check_line_links(doc: &str) -> usize {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let doc = std::fs::read_to_string(root.join("docs/how-it-works.md")).unwrap();
+    let text = std::fs::read_to_string(root.join(doc)).unwrap();
+    let folder = root.join(doc).parent().unwrap().to_path_buf();
     let mut checked = 0;
-    for (label, target) in links(&doc) {
+    for (label, target) in links(&text) {
         let Some((file, line)) = target.split_once("#L") else {
             continue;
         };
-        let path = root.join("docs").join(file);
+        let path = folder.join(file);
         let source = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{label}: cannot read {}: {e}", path.display()));
+            .unwrap_or_else(|e| panic!("{doc}: {label}: cannot read {}: {e}", path.display()));
         let line: usize = line.parse().unwrap();
         if label.ends_with(".rs") {
             // A link to a whole file: it exists, that is all.
@@ -41,12 +44,24 @@ fn how_it_works_links_land_on_the_code_they_name() {
         let name = label.rsplit("::").next().unwrap();
         assert!(
             text.contains(name),
-            "docs/how-it-works.md links `{label}` to {file} line {line}, which reads: {text:?}; \
+            "{doc} links `{label}` to {file} line {line}, which reads: {text:?}; \
              run `python3 scripts/update_doc_anchors.py` after moving code"
         );
         checked += 1;
     }
+    checked
+}
+
+#[test]
+fn how_it_works_links_land_on_the_code_they_name() {
+    let checked = check_line_links("docs/how-it-works.md");
     assert!(checked >= 20, "only {checked} code links found");
+}
+
+#[test]
+fn the_readmes_formula_table_links_land_on_the_code_they_name() {
+    let checked = check_line_links("README.md");
+    assert!(checked >= 14, "only {checked} code links found");
 }
 
 #[test]

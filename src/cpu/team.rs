@@ -12,11 +12,9 @@
 //! there are threads (see [`split_rows`]), part `i` always runs on thread `i`, so which thread
 //! computes what depends only on the thread count, never on timing.
 //!
-//! The team in use is set per thread by [`with_team`]; code that runs outside it gets a team of
-//! one thread, the calling thread itself.
+//! The CPU engine ([`super::Cpu`]) owns its team; nothing else starts one.
 
 use smallvec::SmallVec;
-use std::cell::Cell;
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -239,53 +237,6 @@ impl Idle {
     }
 }
 
-thread_local! {
-    /// The team of the current [`with_team`] call on this thread, if any.
-    static CURRENT: Cell<*const Team> = const { Cell::new(std::ptr::null()) };
-    /// The team of one thread used outside [`with_team`], made once per thread.
-    static SINGLE: Team = Team::single();
-}
-
-/// Runs `f` with `team` as the current team of this thread (see [`current`]).
-pub fn with_team<T>(team: &Team, f: impl FnOnce() -> T) -> T {
-    struct Restore(*const Team);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            CURRENT.with(|c| c.set(self.0));
-        }
-    }
-    let _restore = Restore(CURRENT.with(|c| c.replace(team)));
-    f()
-}
-
-/// Calls `f` with the current team: the one of the enclosing [`with_team`], or a team of one.
-pub fn current<T>(f: impl FnOnce(&Team) -> T) -> T {
-    let ptr = CURRENT.with(|c| c.get());
-    if ptr.is_null() {
-        SINGLE.with(|team| f(team))
-    } else {
-        // SAFETY: `with_team` keeps the team alive while it is current.
-        f(unsafe { &*ptr })
-    }
-}
-
-impl Team {
-    /// The team of one thread: no workers, nothing started.
-    fn single() -> Team {
-        Team {
-            threads: 1,
-            shared: Arc::new(Shared {
-                generation: AtomicU64::new(0),
-                job: AtomicJob(std::sync::Mutex::new(None)),
-                pending: AtomicUsize::new(0),
-                panicked: AtomicBool::new(false),
-                stop: AtomicBool::new(false),
-            }),
-            workers: Vec::new(),
-        }
-    }
-}
-
 /// Below this many multiply-adds a layer's work stays on one thread: handing it out and waiting
 /// would cost more than it saves.
 pub const PARALLEL_MIN_MULTIPLY_ADDS: usize = 64 * 1024;
@@ -404,14 +355,6 @@ mod tests {
         let mut parts = [0, 0];
         team.for_each(&mut parts, |p| *p = 7);
         assert_eq!(parts, [7, 7]);
-    }
-
-    #[test]
-    fn the_current_team_is_the_innermost_with_team() {
-        assert_eq!(current(|t| t.threads()), 1);
-        let team = Team::new(2).unwrap();
-        with_team(&team, || assert_eq!(current(|t| t.threads()), 2));
-        assert_eq!(current(|t| t.threads()), 1);
     }
 
     #[test]

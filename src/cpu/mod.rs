@@ -1,0 +1,364 @@
+//! The CPU engine: the network's maths on this machine's cores, the readable reference engine.
+//!
+//! What it is: [`Cpu`], which owns a [`Team`] of threads and runs the recipes of
+//! [`crate::nn`] (the same function names: [`Cpu::forward`], [`Cpu::backward`], [`Cpu::step`])
+//! with each layer cut into blocks of neurons, one per thread. Every value is computed by the
+//! same maths function whatever the cut, so the results are the same bits as the plain
+//! single-threaded recipes, whatever the number of threads (`tests/` checks this). What it is
+//! not: maths; the formulas are in [`crate::nn`] and the matrix product in [`crate::matrix`].
+//!
+//! Shapes as in [`crate::nn::network`]: `N` images per batch, `n[l]` neurons in layer `l`, batch
+//! matrices `(n[l], N)` row-major, so a block of neurons is a contiguous block of rows.
+
+pub mod team;
+
+use crate::augment::Augment;
+use crate::data::Dataset;
+use crate::data::batch::{fill_inputs, fill_targets, prefetch_images};
+use crate::engine::{Batch, Engine, Trainer};
+use crate::error::{Error, Result};
+use crate::matrix::MatRef;
+use crate::model::Model;
+use crate::nn::dropout::dropout_backward;
+use crate::nn::layer::{dense_backward_input, dense_backward_params, dense_forward};
+use crate::nn::network::{Functions, Gradients, Network, Workspace};
+use crate::nn::optimizer::{Optimizer, OptimizerState};
+use crate::nn::workspace::BackwardBuffers;
+use crate::rng::{dropout_rng, image_rng};
+use rand_chacha::ChaCha8Rng;
+use smallvec::SmallVec;
+pub use team::Team;
+use team::row_blocks;
+
+/// Images per forward pass when evaluating: large enough for efficient matrix products, small
+/// enough to keep the buffers at a few MB.
+pub const EVAL_BATCH: usize = 1000;
+
+/// The CPU engine: a team of threads sharing each layer's work.
+pub struct Cpu {
+    team: Team,
+}
+
+impl Cpu {
+    /// An engine of `threads` threads (the calling one and `threads − 1` workers).
+    pub fn new(threads: usize) -> Result<Cpu> {
+        if threads == 0 {
+            return Err(Error::config("threads", "must be at least 1"));
+        }
+        let team = Team::new(threads).map_err(|e| {
+            Error::config("threads", format!("cannot start {threads} threads: {e}"))
+        })?;
+        Ok(Cpu { team })
+    }
+
+    /// Number of threads.
+    pub fn threads(&self) -> usize {
+        self.team.threads()
+    }
+
+    /// The team, for work outside the network's maths (e.g. measuring the GEMM peak).
+    pub fn team(&self) -> &Team {
+        &self.team
+    }
+
+    /// [`Network::forward`], a block of neurons per thread: `Z[l] = W[l]·A[l−1] + B[l]`,
+    /// `A[l] = f(Z[l])`, and `Ã[l] = A[l] ⊙ M[l]` with dropout.
+    pub fn forward<'w>(&self, network: &Network, x: MatRef, ws: &'w mut Workspace) -> &'w [f32] {
+        let n = x.cols();
+        let layers = network.layers();
+        let last = layers.len() - 1;
+        let Functions { hidden, output, .. } = network.functions();
+        debug_assert_eq!(x.rows(), network.inputs());
+        ws.check_batch(n);
+        for (l, layer) in layers.iter().enumerate() {
+            let (a_prev, z_then_a) = ws.forward_buffers(x, l, layer.inputs, n);
+            // Z[l] = W[l]·A[l−1] + B[l], then for a hidden layer A[l] = f(Z[l]) in place, a
+            // block of neurons per thread.
+            let ranges = self
+                .team
+                .row_ranges(layer.outputs, layer.outputs * layer.inputs * n);
+            let blocks = row_blocks(z_then_a, n, &ranges);
+            let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
+            self.team.for_each(&mut parts, |(rows, z_then_a)| {
+                let (w, b) = (layer.w().row_block(rows.clone()), &layer.bias[rows.clone()]);
+                dense_forward(w, b, a_prev, z_then_a);
+                if l < last {
+                    hidden.forward(z_then_a);
+                }
+            });
+            drop(parts);
+            if l < last {
+                // Ã[l] = A[l] ⊙ M[l], with dropout
+                ws.drop_out(l, n);
+            }
+        }
+        // A[L] = f(Z[L]) over whole columns (the softmax needs them).
+        let (a, _) = ws.output_and_delta(n);
+        output.forward(a, network.outputs());
+        a
+    }
+
+    /// [`Network::backward`], a block of neurons per thread: `dZ[L]`, then for `l = L..=1`
+    /// `dZ[l] = dA[l] ⊙ f'(Z[l])`, `dW[l]`, `dB[l]` (blocks of layer `l`'s neurons) and
+    /// `dA[l−1] = W[l]ᵀ·dZ[l]` (blocks of layer `l − 1`'s neurons).
+    pub fn backward(
+        &self,
+        network: &Network,
+        x: MatRef,
+        y: &[f32],
+        ws: &mut Workspace,
+        grads: &mut Gradients,
+    ) {
+        let n = x.cols();
+        let layers = network.layers();
+        let last = layers.len() - 1;
+        let hidden = network.functions().hidden;
+        network.output_delta(y, ws, n);
+        for (l, layer) in layers.iter().enumerate().rev() {
+            let BackwardBuffers {
+                a_prev,
+                a,
+                mask,
+                delta: da_then_dz,
+                delta_prev,
+            } = ws.backward_buffers(x, l, layer.inputs, n);
+            let grads = &mut grads.layers[l];
+            // For a hidden layer dA[l] ⊙ M[l] (dropout) and dZ[l] = dA[l] ⊙ f'(Z[l]), in place;
+            // then dW[l] and dB[l]; a block of neurons per thread.
+            let work = layer.outputs * layer.inputs * n;
+            let ranges = self.team.row_ranges(layer.outputs, work);
+            let deltas = row_blocks(&mut *da_then_dz, n, &ranges);
+            let dws = row_blocks(&mut grads.dweight, layer.inputs, &ranges);
+            let dbs = row_blocks(&mut grads.dbias, 1, &ranges);
+            let mut parts: SmallVec<[_; 8]> = (ranges.into_iter().zip(deltas))
+                .zip(dws.into_iter().zip(dbs))
+                .collect();
+            self.team
+                .for_each(&mut parts, |((rows, da_then_dz), (dw, db))| {
+                    let block = rows.start * n..rows.end * n;
+                    if l < last {
+                        if let Some(mask) = mask {
+                            dropout_backward(&mask[block.clone()], da_then_dz);
+                        }
+                        hidden.backward(&a[block], da_then_dz);
+                    }
+                    dense_backward_params(a_prev, da_then_dz, dw, db);
+                });
+            drop(parts);
+            // dA[l−1] = W[l]ᵀ·dZ[l], a block of the previous layer's neurons per thread.
+            if let Some(da_prev) = delta_prev {
+                let dz = MatRef::row_major(da_then_dz, layer.outputs, n);
+                let ranges = self.team.row_ranges(layer.inputs, work);
+                let blocks = row_blocks(da_prev, n, &ranges);
+                let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
+                self.team.for_each(&mut parts, |(inputs, da_prev)| {
+                    dense_backward_input(layer.w().col_block(inputs.clone()), dz, da_prev);
+                });
+            }
+        }
+    }
+
+    /// [`Network::loss`]: the loss of a batch, averaged over its images, without gradients.
+    pub fn loss(&self, network: &Network, x: MatRef, y: &[f32], ws: &mut Workspace) -> f32 {
+        let n = x.cols();
+        let output = self.forward(network, x, ws);
+        let Functions {
+            output: f, loss, ..
+        } = network.functions();
+        loss.value(f, output, &y[..output.len()], n)
+    }
+
+    /// [`Network::loss_and_gradients`]: forward, the loss, backward. Returns the loss before the
+    /// update, averaged over the batch.
+    pub fn loss_and_gradients(
+        &self,
+        network: &Network,
+        x: MatRef,
+        y: &[f32],
+        ws: &mut Workspace,
+        grads: &mut Gradients,
+    ) -> f32 {
+        let loss = self.loss(network, x, y, ws);
+        self.backward(network, x, y, ws, grads);
+        loss
+    }
+
+    /// [`Optimizer::step`], a block of each layer's neurons per thread (each parameter's update
+    /// reads only its own values, so the result does not depend on the split).
+    pub fn step(
+        &self,
+        optimizer: &Optimizer,
+        network: &mut Network,
+        grads: &Gradients,
+        state: &mut OptimizerState,
+        eta: f32,
+        lambda: f32,
+    ) {
+        state.steps += 1;
+        let t = state.steps;
+        let layers = network.layers_mut().iter_mut();
+        for ((layer, g), slots) in layers.zip(&grads.layers).zip(&mut state.slots) {
+            let (inputs, outputs) = (layer.inputs, layer.outputs);
+            // An update is a few operations per parameter; share it only when it is large.
+            let ranges = self.team.row_ranges(outputs, outputs * inputs * 8);
+            let weights = row_blocks(&mut layer.weight, inputs, &ranges);
+            let biases = row_blocks(&mut layer.bias, 1, &ranges);
+            let mut slot_blocks: SmallVec<[SmallVec<[_; 2]>; 8]> =
+                ranges.iter().map(|_| SmallVec::new()).collect();
+            for slot in slots.iter_mut() {
+                let w = row_blocks(&mut slot.weight, inputs, &ranges);
+                let b = row_blocks(&mut slot.bias, 1, &ranges);
+                for (block, wb) in slot_blocks.iter_mut().zip(w.into_iter().zip(b)) {
+                    block.push(wb);
+                }
+            }
+            let mut parts: SmallVec<[_; 8]> = (ranges.into_iter().zip(weights))
+                .zip(biases.into_iter().zip(slot_blocks))
+                .collect();
+            self.team.for_each(&mut parts, |((rows, w), (b, slots))| {
+                let dw = &g.dweight[rows.start * inputs..rows.end * inputs];
+                let db = &g.dbias[rows.clone()];
+                let (slots_w, slots_b): (SmallVec<[_; 2]>, SmallVec<[_; 2]>) =
+                    slots.iter_mut().map(|(w, b)| (&mut **w, &mut **b)).unzip();
+                optimizer.update(w, dw, slots_w, eta, lambda, t);
+                optimizer.update(b, db, slots_b, eta, 0.0, t);
+            });
+        }
+    }
+
+    /// The inputs of a batch: [`fill_inputs`], or each image distorted by `augment` with the
+    /// random numbers `rng_for(position in the batch)`; the images split between the threads
+    /// (each image's numbers depend only on its position, so not on the split).
+    pub fn fill_inputs<R: rand::Rng>(
+        &self,
+        data: &Dataset,
+        indices: &[usize],
+        x: &mut [f32],
+        augment: &Augment,
+        rng_for: impl Fn(usize) -> R + Sync,
+    ) {
+        let pixels = data.pixels_per_image();
+        let side = data.rows();
+        // Work in multiply-adds, as row_ranges counts it: a plain copy is about one per pixel; a
+        // distortion is tens (an elastic one, 8.8 µs for 784 pixels: about 60).
+        let work = indices.len() * pixels * if augment.is_none() { 1 } else { 64 };
+        let ranges = self.team.row_ranges(indices.len(), work);
+        let blocks = row_blocks(x, pixels, &ranges);
+        let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
+        self.team.for_each(&mut parts, |(images, x)| {
+            if augment.is_none() {
+                fill_inputs(data, &indices[images.clone()], x);
+                return;
+            }
+            for (k, column) in images.clone().zip(x.chunks_exact_mut(pixels)) {
+                augment.apply(data.image(indices[k]), side, &mut rng_for(k), column);
+            }
+        });
+    }
+}
+
+impl Engine for Cpu {
+    fn describe(&self) -> String {
+        let threads = self.threads();
+        format!("{threads} thread{}", if threads == 1 { "" } else { "s" })
+    }
+
+    fn outputs(&self, network: &Network, data: &Dataset, each: &mut dyn FnMut(&[usize], &[f32])) {
+        let p = data.pixels_per_image();
+        let batch = EVAL_BATCH.min(data.len());
+        let mut ws = network.workspace(batch);
+        let mut x = vec![0.0; p * batch];
+        let indices: Vec<usize> = (0..data.len()).collect();
+        for chunk in indices.chunks(batch) {
+            fill_inputs(data, chunk, &mut x);
+            let output = self.forward(network, MatRef::col_major(&x, p, chunk.len()), &mut ws);
+            each(chunk, output);
+        }
+    }
+
+    fn trainer<'e>(&'e self, model: &Model) -> Result<Box<dyn Trainer + 'e>> {
+        let settings = &model.training.settings;
+        let network = model.network.clone();
+        let (batch_size, pixels, classes) =
+            (settings.batch_size, network.inputs(), network.outputs());
+        Ok(Box::new(CpuTrainer {
+            cpu: self,
+            ws: network.training_workspace(batch_size, settings.dropout),
+            grads: network.gradients(),
+            x: vec![0.0; pixels * batch_size],
+            y: vec![0.0; classes * batch_size],
+            state: model.optimizer_state.clone(),
+            optimizer: settings.optimizer,
+            weight_decay: settings.weight_decay,
+            augment: settings.augment,
+            seed: settings.seed,
+            epoch: 0,
+            masks_rng: dropout_rng(settings.seed, 0),
+            network,
+        }))
+    }
+}
+
+/// A training run on the CPU: the model's parameters and optimizer state, and one batch's
+/// buffers.
+struct CpuTrainer<'e> {
+    cpu: &'e Cpu,
+    network: Network,
+    state: OptimizerState,
+    optimizer: Optimizer,
+    weight_decay: f32,
+    augment: Augment,
+    seed: u64,
+    epoch: usize,
+    masks_rng: ChaCha8Rng,
+    ws: Workspace,
+    grads: Gradients,
+    /// `X`, `(n[0], N)` stored one image after another.
+    x: Vec<f32>,
+    /// `Y`, `(n[L], N)` row-major, one-hot columns.
+    y: Vec<f32>,
+}
+
+impl Trainer for CpuTrainer<'_> {
+    fn start_epoch(&mut self, epoch: usize) {
+        self.epoch = epoch;
+        self.masks_rng = dropout_rng(self.seed, epoch);
+    }
+
+    fn step(&mut self, batch: Batch<'_>, lr: f32) -> f32 {
+        let Batch {
+            data,
+            indices,
+            first,
+            next,
+        } = batch;
+        let (seed, epoch, n) = (self.seed, self.epoch, indices.len());
+        // next batch
+        let rng_for = |position| image_rng(seed, epoch, first + position);
+        (self.cpu).fill_inputs(data, indices, &mut self.x, &self.augment, rng_for);
+        fill_targets(data, indices, &mut self.y);
+        if let Some(next) = next {
+            prefetch_images(data, next);
+        }
+        self.ws.draw_dropout_masks(&mut self.masks_rng, n);
+        // forward, loss, backward
+        let x = MatRef::col_major(&self.x, self.network.inputs(), n);
+        let loss =
+            (self.cpu).loss_and_gradients(&self.network, x, &self.y, &mut self.ws, &mut self.grads);
+        // update
+        (self.cpu).step(
+            &self.optimizer,
+            &mut self.network,
+            &self.grads,
+            &mut self.state,
+            lr,
+            self.weight_decay,
+        );
+        loss
+    }
+
+    fn read_back(&self, model: &mut Model) {
+        model.network.clone_from(&self.network);
+        model.optimizer_state.clone_from(&self.state);
+    }
+}

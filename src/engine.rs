@@ -1,0 +1,61 @@
+//! The seam between what is computed and where: the [`Engine`] a training run, an evaluation or
+//! a benchmark is given.
+//!
+//! What it is: two small traits. An [`Engine`] runs a network over a data set (evaluation,
+//! prediction) and starts a [`Trainer`], which holds a model's parameters, its optimizer's state
+//! and the buffers of one batch where the engine computes, runs one training step at a time
+//! (next batch, forward, loss, backward, update) and reads the parameters back. What it is not:
+//! an engine. The CPU engine, the readable reference, is [`crate::cpu::Cpu`]; the maths both
+//! use is in [`crate::nn`], which knows no engine.
+//!
+//! The training loop ([`crate::train`]) sees only these traits, so a second engine (a GPU) sits
+//! beside the CPU one without the loop changing.
+
+use crate::data::Dataset;
+use crate::error::Result;
+use crate::model::Model;
+use crate::nn::network::Network;
+
+/// Where the maths runs.
+pub trait Engine {
+    /// Where, for people: e.g. `2 threads`.
+    fn describe(&self) -> String;
+
+    /// The network's outputs for every image of `data`, a batch at a time: calls
+    /// `each(indices, output)` with the batch's image indices, in order, and its `A[L]`,
+    /// `(n[L], N)` row-major. `data` must fit the network (see [`crate::metrics::check_fits`]).
+    fn outputs(&self, network: &Network, data: &Dataset, each: &mut dyn FnMut(&[usize], &[f32]));
+
+    /// Starts training `model` here: a copy of its parameters and optimizer state, and the
+    /// buffers for batches of its batch size. The model itself changes only when
+    /// [`Trainer::read_back`] is called.
+    fn trainer<'e>(&'e self, model: &Model) -> Result<Box<dyn Trainer + 'e>>;
+}
+
+/// A training run in progress on an engine.
+pub trait Trainer {
+    /// Epoch `epoch` (0-based) begins: its random numbers for dropout are drawn from here on.
+    fn start_epoch(&mut self, epoch: usize);
+
+    /// One training step on `batch`, with learning rate `lr`: next batch, forward, loss,
+    /// backward, update. Returns the batch's loss before the update, averaged over its images.
+    fn step(&mut self, batch: Batch<'_>, lr: f32) -> f32;
+
+    /// Copies the parameters and the optimizer's state, as the steps so far left them, into
+    /// `model`.
+    fn read_back(&self, model: &mut Model);
+}
+
+/// One mini-batch of a training epoch.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    /// The training set.
+    pub data: &'a Dataset,
+    /// The batch's images, indices into `data`.
+    pub indices: &'a [usize],
+    /// The position of the batch's first image in the epoch's order (the distortions' random
+    /// numbers depend on it, see [`crate::rng::image_rng`]).
+    pub first: usize,
+    /// The next batch's images, if any, so that an engine may fetch them ahead.
+    pub next: Option<&'a [usize]>,
+}

@@ -1,0 +1,32 @@
+//! ziffer's integration tests, one test binary with a module per theme: linking one binary
+//! instead of ten is most of what building the tests costs.
+//!
+//! | module | what it checks |
+//! | --- | --- |
+//! | [`architecture`] | no import circles, the maths knows no engine, no file past 900 lines |
+//! | [`cli`] | the `ziffer` command end to end, and a clear error for every bad input |
+//! | [`data`] | IDX and CSV readers, MNIST folders and checksums, the bundled MNIST |
+//! | [`docs`] | the documentation's links land on the code they name |
+//! | [`engine`] | the CPU engine gives the plain recipes' bits, whatever the thread count |
+//! | [`experiments`] | every kind of network through train, info, eval, predict and sweep |
+//! | [`gradients`] | backprop against finite differences; every optimizer lowers the loss |
+//! | [`model_file`] | model files: round trips, damaged files, interrupted saves |
+//! | [`plots`] | every picture ziffer draws |
+//! | [`predict`] | people's own images: preprocessing and accuracy |
+//! | [`serve`] | the web page's server and its JSON API |
+//! | [`training`] | training on real MNIST: accuracy, reproducibility, resuming |
+
+mod support;
+
+mod architecture;
+mod cli;
+mod data;
+mod docs;
+mod engine;
+mod experiments;
+mod gradients;
+mod model_file;
+mod plots;
+mod predict;
+mod serve;
+mod training;
