@@ -6,7 +6,7 @@
 //!
 //! | floor | modules | what they hold |
 //! | --- | --- | --- |
-//! | applications | [`train`], [`sweep`], [`bench`], [`metrics`], [`predict`], [`plot`], [`web`] | the epoch loop, comparisons, speed, accuracy, reading one image, pictures, the page |
+//! | applications | [`train`], [`sweep`], [`bench`](mod@bench), [`metrics`], [`predict`], [`plot`], [`web`] | the epoch loop, comparisons, speed, accuracy, reading one image, pictures, the page |
 //! | engines | [`engine`], [`cpu`] | where the maths runs: the seam, and the CPU engine (threads, blocks of neurons) |
 //! | data and files | [`data`], [`augment`], [`preprocess`], [`model`], [`model_file`], [`settings`], [`schedule`], [`history`], [`rng`] | data sets, distortions, a person's image, the model and its file, what to train, the learning rates, the record, the random streams |
 //! | maths | [`nn`], [`matrix`] | the network's formulas over whole layers; `C ← α·A·B + β·C` |
