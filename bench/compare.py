@@ -10,9 +10,17 @@ What it is not: the references themselves (`numpy_mlp.py`, `torch_mlp.py`) or zi
 benchmark (`ziffer bench`, which this calls). It needs only Python's standard library; NumPy and
 PyTorch live in the virtual environment.
 
+With `--device cuda` (or `cuda:N`) it compares ziffer's CUDA engine with the PyTorch reference on
+the same GPU, and leaves NumPy out. The Python that runs this script is used when it has NumPy
+and a PyTorch that sees the GPU (a GPU machine often has them installed and no network);
+otherwise `bench/.venv`, prepared as on the CPU. Each process trains two epochs and the second is
+timed: the first pays the GPU's one-time start-up (the CUDA context, cuBLAS, loading or compiling
+the kernels), which says nothing about training speed.
+
     python3 bench/compare.py                      # 5 rounds, 1 and 2 threads, batch size 32
     python3 bench/compare.py --no-torch           # NumPy only
     python3 bench/compare.py --rounds 1 --threads 1
+    python3 bench/compare.py --device cuda        # ziffer and PyTorch on the GPU, 1 thread
 """
 
 import argparse
@@ -20,7 +28,9 @@ import hashlib
 import json
 import os
 import platform
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,13 +47,25 @@ ZIFFER = ROOT / "target" / "release" / "ziffer"
 # OpenBLAS pick a slower kernel: they are removed for the NumPy reference's process only.
 OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 IMPLS = ("ziffer", "numpy", "torch")
+CUDA_IMPLS = ("ziffer", "torch")  # NumPy has no GPU
+# What a Python needs to be the GPU reference, and what it tells about its PyTorch and GPU.
+CUDA_PROBE = """import json, numpy, torch
+ok = torch.cuda.is_available()
+print(json.dumps({"torch": torch.__version__, "cuda": torch.version.cuda, "available": ok,
+                  "names": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if ok else []}))"""
+
+
+def device(text):
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", text):
+        raise argparse.ArgumentTypeError(f"expected cpu, cuda or cuda:N (e.g. cuda:0), got {text!r}")
+    return text
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds of one epoch per implementation (default 5)")
     parser.add_argument(
-        "--threads", default="1,2", help="thread counts, comma-separated (default 1,2)",
+        "--threads", help="thread counts, comma-separated (default 1,2; 1 with --device cuda)",
         type=lambda s: [int(v) for v in s.split(",")],
     )
     parser.add_argument("--batch-size", type=int, default=32, help="images per mini-batch (default 32)")
@@ -54,11 +76,29 @@ def parse_args():
     parser.add_argument("--no-torch", action="store_true", help="compare with NumPy only (no PyTorch install)")
     parser.add_argument("--no-build", action="store_true", help="use target/release/ziffer as it is")
     parser.add_argument(
+        "--ziffer", type=Path, help="time this ziffer binary instead of target/release/ziffer (nothing is built)"
+    )
+    parser.add_argument(
+        "--device", type=device, default="cpu",
+        help="cpu, or cuda[:N]: ziffer's CUDA engine against PyTorch on that GPU, without NumPy (default cpu)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=BENCH / "results.json", help="where to write the raw results (default bench/results.json)"
     )
     args = parser.parse_args()
+    args.cuda = args.device != "cpu"
+    if args.threads is None:
+        args.threads = [1] if args.cuda else [1, 2]
     if args.rounds < 1 or args.batch_size < 1 or min(args.threads) < 1:
         parser.error("--rounds, --batch-size and --threads must be at least 1")
+    if args.cuda and args.no_torch:
+        parser.error("--device cuda compares with PyTorch on the GPU: drop --no-torch")
+    # Epochs each process trains, and the last is timed: on the GPU the first pays the start-up.
+    args.epochs = 2 if args.cuda else 1
+    if args.ziffer is None:
+        args.ziffer = ZIFFER
+    else:
+        args.no_build = True
     return args
 
 
@@ -100,6 +140,44 @@ def prepare_venv(with_torch):
         log(f"  done in {time.time() - start:.0f} s")
         stamp.write_text(digest)
     return with_torch
+
+
+def probe_cuda(python):
+    """What `python` says of its PyTorch and the GPU (`CUDA_PROBE`), or None where it cannot
+    import NumPy or PyTorch."""
+    result = subprocess.run([python, "-c", CUDA_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        return None
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def prepare_cuda_python(args):
+    """The Python that runs the PyTorch reference on the GPU, and what it says of the GPU: this
+    script's own if it has NumPy and a PyTorch that sees a GPU, else `bench/.venv` (prepared as
+    on the CPU). Stops with a message where PyTorch sees no GPU."""
+    if not Path("/proc/driver/nvidia").exists() and shutil.which("nvidia-smi") is None:
+        sys.exit(f"error: --device {args.device}: no NVIDIA driver found (no /proc/driver/nvidia, no nvidia-smi): "
+                 "run this on a machine with an NVIDIA GPU and its driver")
+    python = sys.executable
+    found = probe_cuda(python)
+    if found is None or found["cuda"] is None:
+        # no NumPy or PyTorch here, or a CPU-only PyTorch: PyPI's default wheel is a CUDA build
+        if not prepare_venv(with_torch=True):
+            sys.exit(f"error: --device {args.device} needs PyTorch, which did not install (see the pip output above)")
+        python = str(VENV / "bin" / "python")
+        found = probe_cuda(python)
+        if found is None:
+            sys.exit(f"error: {python} cannot import NumPy and PyTorch")
+    if not found["available"]:
+        sys.exit(f"error: --device {args.device}: PyTorch {found['torch']} (CUDA {found['cuda']}) in {python} "
+                 "finds no usable NVIDIA GPU: no driver, a driver too old for this CUDA, or CUDA_VISIBLE_DEVICES "
+                 "hides it; `nvidia-smi` shows what the driver sees")
+    index = int(args.device.split(":")[1]) if ":" in args.device else 0
+    if index >= len(found["names"]):
+        sys.exit(f"error: --device {args.device}: PyTorch sees {len(found['names'])} CUDA device(s), numbered from 0")
+    found["name"] = found["names"][index]
+    log(f"PyTorch {found['torch']} (CUDA {found['cuda']}) from {python}, GPU {found['name']}")
+    return python, found
 
 
 def machine():
@@ -148,37 +226,49 @@ def cpu_busy(seconds=1.0):
 
 
 def time_ziffer(args, threads):
-    command = [ZIFFER, "bench", "--batch-size", args.batch_size, "--threads", threads, "--epochs", 1,
+    command = [args.ziffer, "bench", "--batch-size", args.batch_size, "--threads", threads, "--epochs", args.epochs,
                "--layers", args.layers, "--skip-peak", "--skip-inference", "--json"]
     if args.data:
         command += ["--data", args.data]
+    if args.cuda:
+        command += ["--device", args.device]
     out = json.loads(run([str(c) for c in command]))
-    return {"seconds": out["training"][0]["seconds_per_epoch"][0], "blas": out.get("gemm", "?"),
-            "test_accuracy": None}
+    row = out["training"][0]
+    result = {"seconds": row["seconds_per_epoch"][-1], "blas": out.get("gemm", "?"), "test_accuracy": None}
+    if args.cuda:
+        result["device"] = row.get("device") or out.get("device") or args.device
+    return result
 
 
-def time_reference(args, impl, threads):
-    command = [VENV / "bin" / "python", BENCH / f"{impl}_mlp.py", "--epochs", 1, "--batch-size", args.batch_size,
+def time_reference(args, python, impl, threads):
+    command = [python, BENCH / f"{impl}_mlp.py", "--epochs", args.epochs, "--batch-size", args.batch_size,
                "--threads", threads, "--layers", args.layers, "--json"]
     if args.data:
         command += ["--data", args.data]
+    if args.cuda:
+        command += ["--device", args.device]
     env = dict(os.environ)
     if impl == "numpy":
         for name in OPENBLAS_OVERRIDES:
             env.pop(name, None)
     out = json.loads(run([str(c) for c in command], env=env))
-    return {"seconds": out["seconds_per_epoch"][0], "blas": out["blas"], "test_accuracy": out["test_accuracy"],
-            "version": out["version"], "blas_threads": out.get("blas_threads")}
+    result = {"seconds": out["seconds_per_epoch"][-1], "blas": out["blas"], "test_accuracy": out["test_accuracy"],
+              "version": out["version"], "blas_threads": out.get("blas_threads")}
+    if args.cuda:
+        result["device"] = args.device
+    return result
 
 
 def ziffer_accuracy(args):
-    """ziffer's test accuracy after one epoch at the same rate (not timed: `bench` does not
-    report it), so that the table shows all three learn alike."""
+    """ziffer's test accuracy after the same epochs at the same rate (not timed: `bench` does not
+    report it), so that the table shows all of them learn alike."""
     with tempfile.TemporaryDirectory() as tmp:
-        command = [ZIFFER, "train", "--epochs", 1, "--lr", 3, "--batch-size", args.batch_size,
+        command = [args.ziffer, "train", "--epochs", args.epochs, "--lr", 3, "--batch-size", args.batch_size,
                    "--layers", args.layers, "--out", Path(tmp) / "model.safetensors", "--json", "--quiet"]
         if args.data:
             command += ["--data", args.data]
+        if args.cuda:
+            command += ["--device", args.device]
         return json.loads(run([str(c) for c in command]))["test_accuracy"]
 
 
@@ -189,17 +279,25 @@ def ratio_text(reference, ziffer):
 
 def main():
     args = parse_args()
-    impls = [i for i in IMPLS if i != "torch" or not args.no_torch]
-    if not prepare_venv(with_torch="torch" in impls):
-        impls = [i for i in impls if i != "torch"]
+    gpu = None
+    if args.cuda:
+        impls = list(CUDA_IMPLS)
+        python, gpu = prepare_cuda_python(args)
+    else:
+        impls = [i for i in IMPLS if i != "torch" or not args.no_torch]
+        if not prepare_venv(with_torch="torch" in impls):
+            impls = [i for i in impls if i != "torch"]
+        python = str(VENV / "bin" / "python")
     log("checking the references against a naive version (bench/check_references.py)")
-    check = [str(VENV / "bin" / "python"), str(BENCH / "check_references.py")]
+    check = [python, str(BENCH / "check_references.py")]
     log(run(check + ([] if "torch" in impls else ["--no-torch"])).rstrip())
     if not args.no_build:
         log("building ziffer (cargo build --release)")
         run(["cargo", "build", "--release", "--quiet"])
-    if not ZIFFER.exists():
-        sys.exit(f"error: {ZIFFER} not found: run `cargo build --release` (or drop --no-build)")
+    if not args.ziffer.exists():
+        if args.ziffer == ZIFFER:
+            sys.exit(f"error: {ZIFFER} not found: run `cargo build --release` (or drop --no-build)")
+        sys.exit(f"error: --ziffer {args.ziffer}: no such file")
     busy = cpu_busy()
     if busy is not None and busy > 0.1:
         log(f"warning: the CPUs are {100 * busy:.0f}% busy with other programs: timings will be noisy "
@@ -211,7 +309,7 @@ def main():
         for threads in args.threads:
             line = []
             for impl in impls:
-                result = time_ziffer(args, threads) if impl == "ziffer" else time_reference(args, impl, threads)
+                result = time_ziffer(args, threads) if impl == "ziffer" else time_reference(args, python, impl, threads)
                 runs.append({"round": r, "impl": impl, "threads": threads, "batch_size": args.batch_size, **result})
                 line.append(f"{impl} {result['seconds']:.3f} s")
             log(f"round {r}/{args.rounds}, {threads} thread(s): " + ", ".join(line))
@@ -222,7 +320,7 @@ def main():
     accuracy = {"ziffer": ziffer_accuracy(args)}
 
     versions = {
-        "ziffer": run([str(ZIFFER), "--version"]).split()[-1],
+        "ziffer": run([str(args.ziffer), "--version"]).split()[-1],
         "ziffer_commit": subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
                                         capture_output=True, text=True).stdout.strip() or None,
         "python": platform.python_version(),
@@ -239,34 +337,56 @@ def main():
             summary.append({"impl": impl, "threads": threads, "batch_size": args.batch_size, "blas": last["blas"],
                             "median_seconds": statistics.median(seconds), "min_seconds": min(seconds),
                             "runs": len(seconds), "test_accuracy": accuracy[impl]})
+            if args.cuda:
+                summary[-1]["device"] = last["device"]
 
     info = machine()
+    if gpu:
+        info["gpu"] = gpu["name"]
     sys.stderr.flush()
     print(f"Machine: {info['cpu']}, {info['cores']} cores ({info['system']})")
+    if gpu:
+        print(f"GPU: {gpu['name']} ({args.device}; PyTorch built for CUDA {gpu['cuda']})")
     shown = {k: v for k, v in versions.items() if k != "ziffer_commit"}
     if versions["ziffer_commit"]:
         shown["ziffer"] += f" ({versions['ziffer_commit']})"
     print("Versions: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
-    print(f"Network {args.layers.replace(',', '-')} sigmoid, batch size {args.batch_size}, 60,000 images an epoch; "
-          f"median and minimum of {args.rounds} epoch(s), each in a fresh process, "
-          f"{', '.join(impls)} alternately\n")
-    print("| implementation | BLAS/GEMM | threads | median s/epoch | min s/epoch | ziffer vs this | test accuracy after 1 epoch |")
-    print("| --- | --- | ---: | ---: | ---: | --- | ---: |")
+    epochs = "1 epoch" if args.epochs == 1 else f"{args.epochs} epochs"
+    if args.cuda:
+        print(f"Network {args.layers.replace(',', '-')} sigmoid, batch size {args.batch_size}, 60,000 images an epoch, "
+              f"on the GPU ({args.device}); median and minimum of {args.rounds} epoch(s), each the last of "
+              f"{epochs} in a fresh process (the first pays the GPU's start-up), {', '.join(impls)} alternately\n")
+        print(f"| implementation | device | BLAS/GEMM | threads | median s/epoch | min s/epoch | ziffer vs this "
+              f"| test accuracy after {epochs} |")
+        print("| --- | --- | --- | ---: | ---: | ---: | --- | ---: |")
+    else:
+        print(f"Network {args.layers.replace(',', '-')} sigmoid, batch size {args.batch_size}, 60,000 images an epoch; "
+              f"median and minimum of {args.rounds} epoch(s), each in a fresh process, "
+              f"{', '.join(impls)} alternately\n")
+        print(f"| implementation | BLAS/GEMM | threads | median s/epoch | min s/epoch | ziffer vs this "
+              f"| test accuracy after {epochs} |")
+        print("| --- | --- | ---: | ---: | ---: | --- | ---: |")
     for s in summary:
         base = next(x for x in summary if x["impl"] == "ziffer" and x["threads"] == s["threads"])
         ratio = "—" if s["impl"] == "ziffer" else ratio_text(s["median_seconds"], base["median_seconds"])
         acc = f"{100 * s['test_accuracy']:.2f}%" if s["test_accuracy"] is not None else "—"
-        print(f"| {s['impl']} {versions[s['impl']]} | {s['blas']} | {s['threads']} | {s['median_seconds']:.3f} | "
+        where = f" {s['device']} |" if args.cuda else ""
+        print(f"| {s['impl']} {versions[s['impl']]} |{where} {s['blas']} | {s['threads']} | {s['median_seconds']:.3f} | "
               f"{s['min_seconds']:.3f} | {ratio} | {acc} |")
-    print("\nziffer's accuracy is from a separate, untimed `ziffer train --epochs 1 --lr 3` (same seed, "
+    train = f"ziffer train --epochs {args.epochs} --lr 3" + (f" --device {args.device}" if args.cuda else "")
+    print(f"\nziffer's accuracy is from a separate, untimed `{train}` (same seed, "
           "other random numbers than the references).")
 
+    settings = {"rounds": args.rounds, "threads": args.threads, "batch_size": args.batch_size, "layers": args.layers}
+    if args.cuda:
+        settings.update({"device": args.device, "epochs_per_process": args.epochs, "timed": "the last epoch"})
+    else:
+        settings["unset_for_numpy"] = list(OPENBLAS_OVERRIDES)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
         "machine": info, "versions": versions,
         "cpu_share_of_other_programs": others,
-        "settings": {"rounds": args.rounds, "threads": args.threads, "batch_size": args.batch_size,
-                     "layers": args.layers, "unset_for_numpy": list(OPENBLAS_OVERRIDES)},
+        "settings": settings,
         "summary": summary, "runs": runs,
     }, indent=2) + "\n")
     log(f"raw results written to {args.out}")

@@ -1,4 +1,5 @@
-"""ziffer's training algorithm written out in PyTorch (CPU), for timing against ziffer.
+"""ziffer's training algorithm written out in PyTorch (CPU, or the GPU with `--device cuda`), for
+timing against ziffer.
 
 What it is: the same network, loss, data and update as ziffer and `numpy_mlp.py` (dense layers,
 a sigmoid after every layer, `W ~ N(0, 1/I)`, `B = 0`, `½‖A − Y‖²`, pixels / 255 in float32, a
@@ -10,21 +11,54 @@ PyTorch's fused forms: `addmm` adds the bias inside the forward product, and `ad
 `(η/m)·dZᵀ·A_prev` straight from the weights, so `dW` is never stored.
 What it is not: bit-for-bit ziffer (PyTorch's generator draws the weights and the order).
 
+With `--device cuda` (or `cuda:N`) the same code runs with every tensor on the GPU: the weights
+and each epoch's order are still drawn by the CPU generator (the same numbers as on the CPU) and
+copied over, the products are cuBLAS's in full float32 (`set_float32_matmul_precision("highest")`,
+no TF32, as cuBLAS itself does by default), and the clock stops after `torch.cuda.synchronize()`,
+when the GPU has finished the epoch's work rather than when Python has queued it. Every operation
+is then one kernel launch from Python, about 30 a batch.
+
 Shapes, as in `numpy_mlp.py`: `N` images in a batch, one row per image; `I` inputs and `O` outputs
 of a layer; `A` is `(N, O)`, `Z = A_prev·Wᵀ + B`. `W` is `(O, I)` as in ziffer, kept as its
 contiguous transpose `Wᵀ`, `(I, O)`, which MKL multiplies a little faster here (measured on a
 2-core AMD EPYC: 75 µs instead of 78 µs for the first layer's forward product).
 
     python3 bench/torch_mlp.py --epochs 1 --threads 1 --json
+    python3 bench/torch_mlp.py --epochs 2 --device cuda --json
 """
 
+import argparse
 import re
 import sys
 import time
 
 import mlp_common
 
-args = mlp_common.parse_args("PyTorch")  # sets the thread variables: before PyTorch is imported
+DEVICE_HELP = "  --device DEVICE       where the tensors live: cpu or cuda[:N] (default cpu)"
+
+
+def take_device(argv):
+    """`(device, rest)`: the `--device` option taken off `argv`, since the options the two
+    references share (`mlp_common.parse_args`) have none: NumPy runs on the CPU only."""
+
+    def device(text):
+        if not re.fullmatch(r"cpu|cuda(:\d+)?", text):
+            raise argparse.ArgumentTypeError(f"expected cpu, cuda or cuda:N (e.g. cuda:0), got {text!r}")
+        return text
+
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--device", type=device, default="cpu")
+    known, rest = parser.parse_known_args(argv)
+    return known.device, rest
+
+
+DEVICE, sys.argv[1:] = take_device(sys.argv[1:])
+try:
+    args = mlp_common.parse_args("PyTorch")  # sets the thread variables: before PyTorch is imported
+except SystemExit:
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(DEVICE_HELP)  # the shared parser's help, then the option only this reference has
+    raise
 
 import numpy as np  # noqa: E402  (only to read the data files)
 import torch  # noqa: E402
@@ -33,9 +67,30 @@ torch.set_num_threads(args.threads)
 torch.set_num_interop_threads(1)  # before any parallel work; one batch has no independent ops
 
 
-def blas_description():
-    """The BLAS that PyTorch's CPU `mm`/`addmm` call, e.g. `"MKL 2024.2"`, from its build
-    configuration (PyTorch links its BLAS statically, so threadpoolctl cannot see it)."""
+def cuda_device(name):
+    """`torch.device(name)` for `cuda` or `cuda:N`, or a stop with a message that says why PyTorch
+    cannot use it: a CPU-only build, no GPU or driver it can use, or no device `N`."""
+    if torch.version.cuda is None:
+        sys.exit(f"error: --device {name}: this PyTorch ({torch.__version__}) is a CPU-only build; "
+                 "install a CUDA build (PyPI's default Linux wheel is one) or drop --device")
+    if not torch.cuda.is_available():
+        sys.exit(f"error: --device {name}: PyTorch {torch.__version__} (CUDA {torch.version.cuda}) finds no "
+                 "usable NVIDIA GPU: no driver, a driver too old for this CUDA, or CUDA_VISIBLE_DEVICES hides it; "
+                 "`nvidia-smi` shows what the driver sees")
+    device = torch.device(name)
+    if device.index is not None and device.index >= torch.cuda.device_count():
+        sys.exit(f"error: --device {name}: there are {torch.cuda.device_count()} CUDA device(s), "
+                 f"numbered from 0")
+    return device
+
+
+def blas_description(device):
+    """The BLAS that PyTorch's `mm`/`addmm` call. On the CPU, e.g. `"MKL 2024.2"`, from its build
+    configuration (PyTorch links its BLAS statically, so threadpoolctl cannot see it); on the GPU,
+    cuBLAS with the CUDA version PyTorch was built for and the GPU's name, e.g.
+    `"cuBLAS (CUDA 13.0) on NVIDIA H200"`."""
+    if device.type == "cuda":
+        return f"cuBLAS (CUDA {torch.version.cuda}) on {torch.cuda.get_device_name(device)}"
     config = torch.__config__.show()
     info = re.search(r"BLAS_INFO=(\w+)", config)
     name = info.group(1) if info else "unknown"
@@ -47,31 +102,33 @@ def blas_description():
     return name
 
 
-def new_network(sizes, generator):
-    """`[(Wᵀ, B), ...]`, one pair per layer: `W ~ N(0, 1/I)` of shape `(O, I)`, kept as its
-    contiguous transpose `(I, O)`; `B = 0` of shape `(O,)`."""
+def new_network(sizes, generator, device=torch.device("cpu")):
+    """`[(Wᵀ, B), ...]`, one pair per layer, on `device`: `W ~ N(0, 1/I)` of shape `(O, I)`, drawn
+    by the CPU `generator` and kept as its contiguous transpose `(I, O)`; `B = 0` of shape `(O,)`."""
     layers = []
     for inputs, outputs in zip(sizes[:-1], sizes[1:]):
         w = torch.randn(outputs, inputs, generator=generator, dtype=torch.float32)
         w *= (1.0 / inputs) ** 0.5
-        layers.append((w.t().contiguous(), torch.zeros(outputs, dtype=torch.float32)))
+        layers.append((w.t().contiguous().to(device), torch.zeros(outputs, dtype=torch.float32, device=device)))
     return layers
 
 
 class Buffers:
-    """Every array one batch needs, allocated once for batches of up to `capacity` images."""
+    """Every array one batch needs, allocated once for batches of up to `capacity` images, on the
+    device of the `layers`."""
 
     def __init__(self, layers, capacity):
         inputs = layers[0][0].shape[0]
         outputs = [len(b) for _, b in layers]
         classes = outputs[-1]
-        self.x_u8 = torch.empty(capacity, inputs, dtype=torch.uint8)  # the batch's pixels, (N, 784)
-        self.x = torch.empty(capacity, inputs)  # X = pixels / 255, (N, 784)
-        self.y = torch.empty(capacity, classes)  # Y, one-hot rows, (N, 10)
-        self.acts = [torch.empty(capacity, o) for o in outputs]  # A of each layer, (N, O)
-        self.deltas = [torch.empty(capacity, o) for o in outputs]  # dA, then dZ, (N, O)
-        self.tmps = [torch.empty(capacity, o) for o in outputs]  # σ'(Z), (N, O)
-        self.ones = torch.ones(capacity)  # for dB = Σₙ dZ as a product, (N,)
+        device = layers[0][0].device
+        self.x_u8 = torch.empty(capacity, inputs, dtype=torch.uint8, device=device)  # the batch's pixels, (N, 784)
+        self.x = torch.empty(capacity, inputs, device=device)  # X = pixels / 255, (N, 784)
+        self.y = torch.empty(capacity, classes, device=device)  # Y, one-hot rows, (N, 10)
+        self.acts = [torch.empty(capacity, o, device=device) for o in outputs]  # A of each layer, (N, O)
+        self.deltas = [torch.empty(capacity, o, device=device) for o in outputs]  # dA, then dZ, (N, O)
+        self.tmps = [torch.empty(capacity, o, device=device) for o in outputs]  # σ'(Z), (N, O)
+        self.ones = torch.ones(capacity, device=device)  # for dB = Σₙ dZ as a product, (N,)
         self._rows = {}
 
     def rows(self, n):
@@ -93,11 +150,12 @@ class Buffers:
 
 def train_epoch(layers, images, onehot, batch_size, lr, generator, buffers):
     """One epoch of mini-batch SGD over `images` (uint8 `(60000, 784)`) with targets `onehot`
-    (float32 `(60000, 10)`); returns the mean loss `½‖A − Y‖²` over the images, before each
-    batch's update, as ziffer's `train_loss`."""
+    (float32 `(60000, 10)`), on their device; returns the mean loss `½‖A − Y‖²` over the images,
+    before each batch's update, as ziffer's `train_loss`."""
     count = len(images)
-    order = torch.randperm(count, generator=generator)  # a fresh order every epoch
-    loss_sum = torch.zeros((), dtype=torch.float64)
+    # a fresh order every epoch, drawn by the CPU generator (copied to the GPU there)
+    order = torch.randperm(count, generator=generator).to(images.device)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=images.device)
     last = len(layers) - 1
     for start in range(0, count, batch_size):
         indices = order[start : start + batch_size]
@@ -152,22 +210,27 @@ def accuracy(layers, images, labels):
 
 @torch.no_grad()
 def main():
+    device = cuda_device(DEVICE) if DEVICE != "cpu" else torch.device("cpu")
+    if device.type == "cuda":
+        torch.set_float32_matmul_precision("highest")  # float32 products, no TF32
     train_images, train_labels, test_images, test_labels = mlp_common.load_mnist(args.data, np)
     mlp_common.check_data_fits(args, train_images, train_labels)
     classes = args.layers[-1]
-    # np.frombuffer arrays are read-only; PyTorch wants its own copy
-    images = torch.from_numpy(train_images.copy())
-    labels = torch.from_numpy(train_labels.astype(np.int64))
+    # np.frombuffer arrays are read-only; PyTorch wants its own copy (on the GPU, the copy there)
+    images = torch.from_numpy(train_images.copy()).to(device)
+    labels = torch.from_numpy(train_labels.astype(np.int64)).to(device)
     onehot = torch.nn.functional.one_hot(labels, classes).to(torch.float32)  # one_hot(label) of every image
 
     generator = torch.Generator().manual_seed(args.seed)
-    layers = new_network(args.layers, generator)
+    layers = new_network(args.layers, generator, device)
     buffers = Buffers(layers, args.batch_size)
 
     seconds, losses = [], []
     for _ in range(args.epochs):
         start = time.perf_counter()
         loss = train_epoch(layers, images, onehot, args.batch_size, args.lr, generator, buffers)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)  # the epoch ends when the GPU has done its work
         seconds.append(time.perf_counter() - start)
         losses.append(loss)
         if not np.isfinite(loss):
@@ -176,11 +239,15 @@ def main():
         args,
         "torch",
         torch.__version__,
-        blas_description(),
+        blas_description(device),
         torch.get_num_threads(),
         seconds,
         losses,
-        accuracy(layers, torch.from_numpy(test_images.copy()), torch.from_numpy(test_labels.astype(np.int64))),
+        accuracy(
+            layers,
+            torch.from_numpy(test_images.copy()).to(device),
+            torch.from_numpy(test_labels.astype(np.int64)).to(device),
+        ),
     )
 
 

@@ -24,7 +24,12 @@ pub trait Engine {
     /// The network's outputs for every image of `data`, a batch at a time: calls
     /// `each(indices, output)` with the batch's image indices, in order, and its `A[L]`,
     /// `(n[L], N)` row-major. `data` must fit the network (see [`crate::metrics::check_fits`]).
-    fn outputs(&self, network: &Network, data: &Dataset, each: &mut dyn FnMut(&[usize], &[f32]));
+    fn outputs(
+        &self,
+        network: &Network,
+        data: &Dataset,
+        each: &mut dyn FnMut(&[usize], &[f32]),
+    ) -> Result<()>;
 
     /// Starts training `model` here: a copy of its parameters and optimizer state, and the
     /// buffers for batches of its batch size. The model itself changes only when
@@ -38,12 +43,29 @@ pub trait Trainer {
     fn start_epoch(&mut self, epoch: usize);
 
     /// One training step on `batch`, with learning rate `lr`: next batch, forward, loss,
-    /// backward, update. Returns the batch's loss before the update, averaged over its images.
-    fn step(&mut self, batch: Batch<'_>, lr: f32) -> f32;
+    /// backward, update. Returns the batch's loss before the update, averaged over its images,
+    /// if the engine has it at once: the CPU does; a GPU keeps its losses where it computes and
+    /// hands them over once per epoch ([`Trainer::end_epoch`]).
+    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<Option<f32>>;
+
+    /// The epoch's losses, once its last step is done: their sum over the images and the first
+    /// batch whose loss was not finite, if any.
+    fn end_epoch(&mut self) -> Result<EpochLoss>;
 
     /// Copies the parameters and the optimizer's state, as the steps so far left them, into
     /// `model`.
-    fn read_back(&self, model: &mut Model);
+    fn read_back(&self, model: &mut Model) -> Result<()>;
+}
+
+/// What an epoch's steps added up to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochLoss {
+    /// `Σ` over the batches of the batch's loss times its number of images.
+    pub sum: f64,
+    /// The first batch (0-based) whose loss was NaN or infinite, and that loss.
+    pub first_bad_batch: Option<(usize, f32)>,
+    /// Each batch's loss, averaged over its images, in order.
+    pub batches: Vec<f32>,
 }
 
 /// One mini-batch of a training epoch.
@@ -51,6 +73,8 @@ pub trait Trainer {
 pub struct Batch<'a> {
     /// The training set.
     pub data: &'a Dataset,
+    /// The epoch's whole order, indices into `data`, so that an engine may take it in at once.
+    pub order: &'a [usize],
     /// The batch's images, indices into `data`.
     pub indices: &'a [usize],
     /// The position of the batch's first image in the epoch's order (the distortions' random

@@ -289,6 +289,11 @@ pub enum Error {
         loss: f32,
     },
 
+    // ---- the GPU -------------------------------------------------------------------------------
+    /// The CUDA engine cannot start or failed: no driver, no device, no library, out of memory.
+    #[error("{message}")]
+    Cuda { message: String },
+
     // ---- images and plots --------------------------------------------------------------------
     /// An image file could not be decoded (not an image, truncated, too large, ...).
     #[error("{}: cannot read the image: {message}", path.display())]

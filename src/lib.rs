@@ -7,7 +7,7 @@
 //! | floor | modules | what they hold |
 //! | --- | --- | --- |
 //! | applications | [`train`], [`sweep`], [`bench`](mod@bench), [`metrics`], [`predict`], [`plot`], [`web`] | the epoch loop, comparisons, speed, accuracy, reading one image, pictures, the page |
-//! | engines | [`engine`], [`cpu`] | where the maths runs: the seam, and the CPU engine (threads, blocks of neurons) |
+//! | engines | [`engine`], [`cpu`], `cuda`, [`device`] | where the maths runs: the seam, the CPU engine (threads, blocks of neurons), the CUDA engine (cuBLAS and NVRTC kernels, feature `cuda`), and `--device` |
 //! | data and files | [`data`], [`augment`], [`preprocess`], [`model`], [`model_file`], [`settings`], [`schedule`], [`history`], [`rng`] | data sets, distortions, a person's image, the model and its file, what to train, the learning rates, the record, the random streams |
 //! | maths | [`nn`], [`matrix`] | the network's formulas over whole layers; `C ← α·A·B + β·C` |
 //!
@@ -82,7 +82,10 @@ macro_rules! serde_as_text {
 pub mod augment;
 pub mod bench;
 pub mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 pub mod data;
+pub mod device;
 pub mod engine;
 pub mod error;
 pub mod history;

@@ -75,8 +75,7 @@ fn for_each_prediction(
         {
             f(i, class);
         }
-    });
-    Ok(())
+    })
 }
 
 /// Checks that `data`'s images and classes fit the network's input and output sizes.

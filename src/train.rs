@@ -48,8 +48,12 @@ pub enum Event<'a> {
         lr: f32,
         batches: usize,
     },
-    /// A batch was trained: how many of the epoch's images are done and the batch's loss.
-    Batch { images_done: usize, loss: f32 },
+    /// A batch was trained: how many of the epoch's images are done and the batch's loss, if
+    /// the engine reads it back after each batch (the CPU does; a GPU does not).
+    Batch {
+        images_done: usize,
+        loss: Option<f32>,
+    },
     /// An epoch ended; `model` is in a consistent state, e.g. for a checkpoint.
     EpochEnd {
         record: &'a EpochRecord,
@@ -141,32 +145,39 @@ fn train_epoch(
     })?;
 
     trainer.start_epoch(epoch);
-    let mut loss_sum = 0.0f64;
     let start = Instant::now();
     for (b, &indices) in batches.iter().enumerate() {
         let first = b * batch_size;
         let batch = Batch {
             data: train_set,
+            order: &order,
             indices,
             first,
             next: batches.get(b + 1).copied(),
         };
-        let loss = trainer.step(batch, lr);
-        if !loss.is_finite() {
+        let loss = trainer.step(batch, lr)?;
+        if let Some(loss) = loss.filter(|l| !l.is_finite()) {
             return Err(Error::Diverged {
                 epoch: epoch + 1,
                 batch: b + 1,
                 loss,
             });
         }
-        loss_sum += loss as f64 * indices.len() as f64;
         on_event(Event::Batch {
             images_done: first + indices.len(),
             loss,
         })?;
     }
+    let losses = trainer.end_epoch()?;
     let seconds = start.elapsed().as_secs_f64();
-    trainer.read_back(model);
+    if let Some((b, loss)) = losses.first_bad_batch {
+        return Err(Error::Diverged {
+            epoch: epoch + 1,
+            batch: b + 1,
+            loss,
+        });
+    }
+    trainer.read_back(model)?;
 
     let network = &model.network;
     let validation_accuracy = match sets.validation {
@@ -176,7 +187,7 @@ fn train_epoch(
     let record = EpochRecord {
         epoch: epoch + 1,
         lr,
-        train_loss: (loss_sum / train_set.len() as f64) as f32,
+        train_loss: (losses.sum / train_set.len() as f64) as f32,
         validation_accuracy,
         test_accuracy: evaluate(engine, network, sets.test)?.accuracy(),
         seconds,

@@ -15,7 +15,7 @@ pub mod team;
 use crate::augment::Augment;
 use crate::data::Dataset;
 use crate::data::batch::{fill_inputs, fill_targets, prefetch_images};
-use crate::engine::{Batch, Engine, Trainer};
+use crate::engine::{Batch, Engine, EpochLoss, Trainer};
 use crate::error::{Error, Result};
 use crate::matrix::MatRef;
 use crate::model::Model;
@@ -263,7 +263,12 @@ impl Engine for Cpu {
         format!("{threads} thread{}", if threads == 1 { "" } else { "s" })
     }
 
-    fn outputs(&self, network: &Network, data: &Dataset, each: &mut dyn FnMut(&[usize], &[f32])) {
+    fn outputs(
+        &self,
+        network: &Network,
+        data: &Dataset,
+        each: &mut dyn FnMut(&[usize], &[f32]),
+    ) -> Result<()> {
         let p = data.pixels_per_image();
         let batch = EVAL_BATCH.min(data.len());
         let mut ws = network.workspace(batch);
@@ -274,6 +279,7 @@ impl Engine for Cpu {
             let output = self.forward(network, MatRef::col_major(&x, p, chunk.len()), &mut ws);
             each(chunk, output);
         }
+        Ok(())
     }
 
     fn trainer<'e>(&'e self, model: &Model) -> Result<Box<dyn Trainer + 'e>> {
@@ -294,6 +300,8 @@ impl Engine for Cpu {
             seed: settings.seed,
             epoch: 0,
             masks_rng: dropout_rng(settings.seed, 0),
+            loss_sum: 0.0,
+            losses: Vec::new(),
             network,
         }))
     }
@@ -311,6 +319,9 @@ struct CpuTrainer<'e> {
     seed: u64,
     epoch: usize,
     masks_rng: ChaCha8Rng,
+    /// The epoch's `Σ loss·n` so far, and each batch's loss.
+    loss_sum: f64,
+    losses: Vec<f32>,
     ws: Workspace,
     grads: Gradients,
     /// `X`, `(n[0], N)` stored one image after another.
@@ -323,14 +334,17 @@ impl Trainer for CpuTrainer<'_> {
     fn start_epoch(&mut self, epoch: usize) {
         self.epoch = epoch;
         self.masks_rng = dropout_rng(self.seed, epoch);
+        self.loss_sum = 0.0;
+        self.losses.clear();
     }
 
-    fn step(&mut self, batch: Batch<'_>, lr: f32) -> f32 {
+    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<Option<f32>> {
         let Batch {
             data,
             indices,
             first,
             next,
+            ..
         } = batch;
         let (seed, epoch, n) = (self.seed, self.epoch, indices.len());
         // next batch
@@ -354,11 +368,23 @@ impl Trainer for CpuTrainer<'_> {
             lr,
             self.weight_decay,
         );
-        loss
+        self.loss_sum += loss as f64 * n as f64;
+        self.losses.push(loss);
+        Ok(Some(loss))
     }
 
-    fn read_back(&self, model: &mut Model) {
+    fn end_epoch(&mut self) -> Result<EpochLoss> {
+        // The training loop stops at a non-finite loss as soon as `step` returns it.
+        Ok(EpochLoss {
+            sum: self.loss_sum,
+            first_bad_batch: None,
+            batches: std::mem::take(&mut self.losses),
+        })
+    }
+
+    fn read_back(&self, model: &mut Model) -> Result<()> {
         model.network.clone_from(&self.network);
         model.optimizer_state.clone_from(&self.state);
+        Ok(())
     }
 }

@@ -500,3 +500,39 @@ fn output_into_a_closed_pipe_ends_quietly_without_a_panic() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn fails_with_an_unknown_device() {
+    for command in ["train", "eval", "bench", "sweep"] {
+        fails_with(
+            &[command, "--device", "gpu"],
+            "'gpu' is not a device; write cpu, cuda or cuda:N",
+        );
+    }
+}
+
+#[test]
+fn the_gpu_commands_say_what_is_missing_on_a_machine_without_one() {
+    // On a machine with an NVIDIA driver this is the GPU check's business, not this test's.
+    #[cfg(feature = "cuda")]
+    if ziffer::cuda::driver_available() {
+        println!("skipped: this machine has an NVIDIA driver");
+        return;
+    }
+    let data = small_mnist(100, 20);
+    let dir = path_str(data.path());
+    for args in [
+        &["train", "--device", "cuda", "--data", dir, "--epochs", "1"][..],
+        &[
+            "bench", "--device", "cuda:1", "--data", dir, "--epochs", "1",
+        ],
+        &["sweep", "--device", "cuda", "--data", dir, "--epochs", "1"],
+    ] {
+        let message = if cfg!(feature = "cuda") {
+            "no NVIDIA driver found (libcuda.so): train on the CPU with --device cpu"
+        } else {
+            "built without the CUDA engine"
+        };
+        fails_with(args, message);
+    }
+}

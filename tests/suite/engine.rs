@@ -188,7 +188,8 @@ fn evaluation_reads_the_plain_forward_pass() {
         let plain = net.forward(MatRef::col_major(&x, 784, n), &mut ws);
         assert_same_bits(&format!("images from {}", indices[0]), output, plain);
         seen += n;
-    });
+    })
+    .unwrap();
     assert_eq!(seen, 1500);
 }
 

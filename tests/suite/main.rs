@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | [`architecture`] | no import circles, the maths knows no engine, no file past 900 lines |
 //! | [`cli`] | the `ziffer` command end to end, and a clear error for every bad input |
+//! | `cuda` | the CUDA engine against the CPU, kernel by kernel and over an epoch (skipped without a GPU) |
 //! | [`data`] | IDX and CSV readers, MNIST folders and checksums, the bundled MNIST |
 //! | [`docs`] | the documentation's links land on the code they name |
 //! | [`engine`] | the CPU engine gives the plain recipes' bits, whatever the thread count |
@@ -20,6 +21,8 @@ mod support;
 
 mod architecture;
 mod cli;
+#[cfg(feature = "cuda")]
+mod cuda;
 mod data;
 mod docs;
 mod engine;

@@ -9,6 +9,8 @@
 use clap::Args;
 use ziffer::augment::Augment;
 use ziffer::cpu::Cpu;
+use ziffer::device::Device;
+use ziffer::engine::Engine;
 use ziffer::nn::activation::{Activation, Output};
 use ziffer::nn::layer::Init;
 use ziffer::nn::loss::Loss;
@@ -25,9 +27,19 @@ pub fn threads(asked: Option<usize>) -> usize {
     asked.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// The engine of `device`; on the CPU with the threads asked for, or one per core.
+pub fn engine(device: Device, threads_asked: Option<usize>) -> ziffer::Result<Box<dyn Engine>> {
+    device.engine(threads(threads_asked))
+}
+
 /// The CPU engine with the threads asked for, or one per core.
-pub fn engine(asked: Option<usize>) -> ziffer::Result<Cpu> {
+pub fn cpu_engine(asked: Option<usize>) -> ziffer::Result<Cpu> {
     Cpu::new(threads(asked))
+}
+
+/// `--device`: `cpu`, `cuda` or `cuda:N`.
+pub fn parse_device(text: &str) -> Result<Device, String> {
+    text.parse().map_err(|e: ziffer::Error| e.to_string())
 }
 
 /// What network to train and how: the flags `ziffer train` and each line of a sweep share.

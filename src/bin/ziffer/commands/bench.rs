@@ -1,5 +1,6 @@
 //! `ziffer bench`: how fast training and inference run here, against this machine's GEMM peak.
 
+use crate::args::parse_device;
 use crate::data_args::DataArgs;
 use crate::output::{sizes, thousands};
 use anyhow::{Result, bail};
@@ -9,6 +10,7 @@ use ziffer::bench::{
     time_inference, time_training, training_flops,
 };
 use ziffer::cpu::Cpu;
+use ziffer::device::Device;
 use ziffer::model::Model;
 use ziffer::settings::{TrainConfig, TrainSettings};
 
@@ -62,6 +64,11 @@ pub struct BenchArgs {
     /// Print one JSON object on stdout instead of tables
     #[arg(long)]
     pub json: bool,
+
+    /// Where to time: cpu (the thread counts of --threads) or cuda[:N], an NVIDIA GPU (each
+    /// batch size with the step captured as a CUDA graph, and launched kernel by kernel)
+    #[arg(long, value_name = "DEVICE", default_value = "cpu", value_parser = parse_device)]
+    pub device: Device,
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
@@ -74,6 +81,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let data = args.data.load()?;
     let layers = args.layers.clone().unwrap_or(TrainConfig::default().layers);
     let epoch_flops = training_flops(&layers, data.train.len());
+    if let Device::Cuda(ordinal) = args.device {
+        return cuda::run(&args, ordinal, &data, &layers);
+    }
 
     let mut training = Vec::new();
     for &batch_size in &args.batch_size {
@@ -205,4 +215,146 @@ pub fn run(args: BenchArgs) -> Result<()> {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// `ziffer bench --device cuda` in a build without the CUDA engine: the error that says so.
+#[cfg(not(feature = "cuda"))]
+mod cuda {
+    use super::BenchArgs;
+    use anyhow::Result;
+    use ziffer::data::TrainTest;
+
+    pub fn run(_: &BenchArgs, ordinal: usize, _: &TrainTest, _: &[usize]) -> Result<()> {
+        match ziffer::device::Device::Cuda(ordinal).engine(1) {
+            Ok(_) => unreachable!("a build without the CUDA engine refuses cuda"),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+/// `ziffer bench --device cuda`: the same measurements on a GPU.
+#[cfg(feature = "cuda")]
+mod cuda {
+    use super::BenchArgs;
+    use crate::output::{sizes, thousands};
+    use anyhow::Result;
+    use ziffer::bench::{
+        inference_flops, machine_description, median, peak_resident_bytes, time_inference,
+        time_training, training_flops,
+    };
+    use ziffer::data::TrainTest;
+    use ziffer::engine::Engine;
+    use ziffer::model::Model;
+    use ziffer::settings::{TrainConfig, TrainSettings};
+
+    pub fn run(args: &BenchArgs, ordinal: usize, data: &TrainTest, layers: &[usize]) -> Result<()> {
+        let mut engine = ziffer::cuda::Cuda::new(ordinal)?;
+        let device = engine.describe();
+        let epoch_flops = training_flops(layers, data.train.len());
+        // (batch size, launched as a graph?, seconds per epoch)
+        let mut training = Vec::new();
+        for &batch_size in &args.batch_size {
+            for graphs in [true, false] {
+                engine.set_graphs(graphs);
+                let config = TrainConfig {
+                    layers: layers.to_vec(),
+                    settings: TrainSettings {
+                        batch_size,
+                        ..TrainSettings::default()
+                    },
+                    ..TrainConfig::default()
+                };
+                // One epoch more than asked, the first left out: it compiles nothing, but it
+                // uploads the data and captures the graph.
+                let mut seconds =
+                    time_training(&config, &data.train, &data.test, args.epochs + 1, &engine)?;
+                seconds.remove(0);
+                training.push((batch_size, graphs, seconds));
+            }
+        }
+        engine.set_graphs(true);
+        let mut inference = Vec::new();
+        if !args.skip_inference {
+            let model = Model::new(&TrainConfig {
+                layers: layers.to_vec(),
+                ..TrainConfig::default()
+            })?;
+            inference = time_inference(&model, &data.test, args.repeats, &engine)?;
+        }
+        let launch = |graphs: bool| if graphs { "graph" } else { "kernels" };
+        if args.json {
+            let rows: Vec<_> = training
+                .iter()
+                .map(|(b, graphs, s)| {
+                    let m = median(s);
+                    // The launches' share: what a step loses when its kernels are launched one
+                    // by one rather than replayed as one graph.
+                    let direct = training
+                        .iter()
+                        .find(|(b2, g2, _)| b2 == b && !g2)
+                        .map(|(_, _, s)| median(s));
+                    serde_json::json!({
+                        "device": device,
+                        "batch_size": b,
+                        "threads": 1,
+                        "launch": launch(*graphs),
+                        "seconds_per_epoch": s,
+                        "median_seconds_per_epoch": m,
+                        "gflops": epoch_flops / m / 1e9,
+                        "fraction_of_peak": null,
+                        "launch_share_when_not_a_graph": direct.filter(|_| *graphs).map(|d| 1.0 - m / d),
+                    })
+                })
+                .collect();
+            let json = serde_json::json!({
+                "machine": machine_description(),
+                "device": device,
+                "gemm": "cuBLAS (FP32)",
+                "layers": layers,
+                "train_images": data.train.len(),
+                "gflop_per_epoch": epoch_flops / 1e9,
+                "gemm_peak_gflops": [],
+                "training": rows,
+                "inference": if inference.is_empty() { vec![] } else { vec![serde_json::json!({
+                    "device": device,
+                    "images": data.test.len(),
+                    "median_seconds": median(&inference),
+                    "images_per_second": data.test.len() as f64 / median(&inference),
+                })] },
+                "peak_resident_bytes": peak_resident_bytes(),
+            });
+            println!("{}", serde_json::to_string_pretty(&json)?);
+            return Ok(());
+        }
+        println!("device: {device}; host: {}", machine_description());
+        println!(
+            "\ntraining {} on {} images: {:.2} GFLOP per epoch; median of {} epochs after one to warm up",
+            sizes(layers),
+            thousands(data.train.len()),
+            epoch_flops / 1e9,
+            args.epochs
+        );
+        println!("batch  launch   ms/epoch  GFLOP/s  images/s");
+        for (batch_size, graphs, seconds) in &training {
+            let m = median(seconds);
+            println!(
+                "{batch_size:>5}  {:<7}  {:>8.2}  {:>7.1}  {:>8}",
+                launch(*graphs),
+                1e3 * m,
+                epoch_flops / m / 1e9,
+                thousands((data.train.len() as f64 / m) as usize)
+            );
+        }
+        if !inference.is_empty() {
+            let m = median(&inference);
+            println!(
+                "\ninference over {} test images ({:.2} GFLOP): {:.2} ms, {} images/s",
+                thousands(data.test.len()),
+                inference_flops(layers, data.test.len()) / 1e9,
+                1e3 * m,
+                thousands((data.test.len() as f64 / m) as usize)
+            );
+        }
+        Ok(())
+    }
 }

@@ -1,12 +1,13 @@
 //! `ziffer eval`: accuracy of a saved model on a test set, per class and as a confusion matrix.
 
-use crate::args::{DEFAULT_MODEL, engine};
+use crate::args::{DEFAULT_MODEL, engine, parse_device};
 use crate::data_args::DataArgs;
 use anyhow::{Context, Result};
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use ziffer::data::CLASSES;
+use ziffer::device::Device;
 use ziffer::metrics::{Evaluation, evaluate, predict_all};
 use ziffer::model_file;
 
@@ -27,6 +28,10 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
+    /// Where the maths runs: cpu (bit-reproducible, the reference) or cuda[:N], an NVIDIA GPU
+    #[arg(long, value_name = "DEVICE", default_value = "cpu", value_parser = parse_device)]
+    pub device: Device,
+
     /// Print one JSON object on stdout instead of tables
     #[arg(long)]
     pub json: bool,
@@ -37,10 +42,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
         .with_context(|| format!("cannot load the model {}", args.model.display()))?;
     let test = args.data.load_test()?;
     let network = &model.network;
-    let engine = engine(args.threads)?;
-    let evaluation = evaluate(&engine, network, &test)?;
+    let engine = engine(args.device, args.threads)?;
+    let evaluation = evaluate(&*engine, network, &test)?;
     let predictions = match &args.predictions {
-        Some(_) => Some(predict_all(&engine, network, &test)?),
+        Some(_) => Some(predict_all(&*engine, network, &test)?),
         None => None,
     };
 

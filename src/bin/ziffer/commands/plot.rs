@@ -1,7 +1,7 @@
 //! `ziffer plot`: the pictures of what the network learnt, each drawn by one function of
 //! `ziffer::plot` from what the library computed.
 
-use crate::args::{DEFAULT_MODEL, engine};
+use crate::args::{DEFAULT_MODEL, cpu_engine};
 use crate::data_args::DataArgs;
 use crate::output::thousands;
 use anyhow::{Context, Result, bail};
@@ -133,7 +133,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             let out = out(&o, "confusion.png");
             let model = model.load()?;
             let test = data.load_test()?;
-            let evaluation = evaluate(&engine(None)?, &model.network, &test)?;
+            let evaluation = evaluate(&cpu_engine(None)?, &model.network, &test)?;
             plot::confusion(&evaluation, &model.classes, &out)?;
             wrote(
                 &out,
@@ -153,7 +153,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             let out = out(&o, "mistakes.png");
             let model = model.load()?;
             let test = data.load_test()?;
-            let predictions = predict_all(&engine(None)?, &model.network, &test)?;
+            let predictions = predict_all(&cpu_engine(None)?, &model.network, &test)?;
             let wrong = plot::mistakes(&test, &predictions, count, &model.classes, &out)?;
             wrote(
                 &out,

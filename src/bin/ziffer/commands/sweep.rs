@@ -1,13 +1,16 @@
 //! `ziffer sweep`: train a grid of configurations with one epoch budget and seed, and compare
 //! them in a table, CSV, JSON and a plot.
 
-use crate::args::{ModelArgs, config, engine, functions, parse_activation, parse_loss};
+use crate::args::{
+    ModelArgs, config, engine, functions, parse_activation, parse_device, parse_loss,
+};
 use crate::data_args::{DataArgs, DatasetKind, default_validation, training_sets};
 use crate::output::{sizes, thousands};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
+use ziffer::device::Device;
 use ziffer::nn::activation::{Activation, Output};
 use ziffer::nn::loss::Loss;
 use ziffer::nn::optimizer::Optimizer;
@@ -86,6 +89,10 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
+    /// Where the maths runs: cpu (bit-reproducible, the reference) or cuda[:N], an NVIDIA GPU
+    #[arg(long, value_name = "DEVICE", default_value = "cpu", value_parser = parse_device)]
+    pub device: Device,
+
     /// Print nothing but errors and the final table
     #[arg(long, short)]
     pub quiet: bool,
@@ -103,8 +110,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     if args.epochs == 0 {
         bail!("invalid epochs: --epochs must be at least 1");
     }
-    let engine = engine(args.threads)?;
-    let threads = engine.threads();
+    let engine = engine(args.device, args.threads)?;
     let grid = match &args.grid {
         Some(path) => read_grid(path)?,
         None => flag_grid(&args)?,
@@ -135,14 +141,14 @@ pub fn run(args: SweepArgs) -> Result<()> {
     if !args.quiet {
         println!(
             "sweep of {} configurations, {} epochs each, seed {}: {} training images, {} for \
-             validation, {} test images, {threads} thread{}",
+             validation, {} test images, {}",
             configs.len(),
             args.epochs,
             args.seed,
             thousands(train_set.len()),
             thousands(validation_set.as_ref().map_or(0, |v| v.len())),
             thousands(data.test.len()),
-            if threads == 1 { "" } else { "s" }
+            engine.describe()
         );
     }
 
@@ -168,7 +174,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         epoch_bar.set_prefix(name.clone());
         let mut done_before = 0;
         let mut last_draw = std::time::Instant::now();
-        let (result, _) = ziffer::sweep::run(name, config, sets, args.epochs, &engine, |event| {
+        let (result, _) = ziffer::sweep::run(name, config, sets, args.epochs, &*engine, |event| {
             match event {
                 Event::EpochStart { epoch, .. } => {
                     epoch_bar.set_message(format!("{epoch}/{}", args.epochs));

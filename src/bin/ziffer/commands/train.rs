@@ -1,7 +1,7 @@
 //! `ziffer train`: train a new network or resume a saved one, with a progress bar and one line per
 //! epoch, saving a checkpoint after every epoch.
 
-use crate::args::{DEFAULT_MODEL, ModelArgs, config, engine};
+use crate::args::{DEFAULT_MODEL, ModelArgs, config, engine, parse_device, threads};
 use crate::data_args::{DataArgs, DatasetKind, default_validation, training_sets};
 use crate::output::{EPOCH_HEADER, describe, epoch_json, epoch_line, regularisation, thousands};
 use anyhow::{Context, Result, bail};
@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::time::Instant;
 use ziffer::Error;
+use ziffer::device::Device;
 use ziffer::history::best_epoch;
 use ziffer::model::{Model, Resume};
 use ziffer::model_file;
@@ -64,6 +65,10 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
+    /// Where the maths runs: cpu (bit-reproducible, the reference) or cuda[:N], an NVIDIA GPU
+    #[arg(long, value_name = "DEVICE", default_value = "cpu", value_parser = parse_device)]
+    pub device: Device,
+
     /// Print one JSON object on stdout at the end (progress goes to stderr)
     #[arg(long)]
     pub json: bool,
@@ -75,8 +80,8 @@ pub struct TrainArgs {
 
 pub fn run(args: TrainArgs) -> Result<()> {
     let start = Instant::now();
-    let engine = engine(args.threads)?;
-    let threads = engine.threads();
+    let engine = engine(args.device, args.threads)?;
+    let threads = threads(args.threads);
     let classes = args.data.class_names(args.dataset)?;
     let (mut model, out) = model_to_train(&args, classes)?;
     let epochs = epochs_to_run(&args, &model)?;
@@ -119,7 +124,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     ));
     let t = model.settings();
     say(&format!(
-        "training {epochs} epoch{}{}: batch size {}, {}, learning rates {}{}, seed {}, {threads} thread{}",
+        "training {epochs} epoch{}{}: batch size {}, {}, learning rates {}{}, seed {}, {}",
         if epochs == 1 { "" } else { "s" },
         if model.epochs_trained() > 0 {
             format!(" after the {} already done", model.epochs_trained())
@@ -134,7 +139,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             .map(|r| format!(", {r}"))
             .collect::<String>(),
         t.seed,
-        if threads == 1 { "" } else { "s" }
+        engine.describe()
     ));
     say(EPOCH_HEADER);
 
@@ -156,7 +161,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         validation: validation_set.as_ref(),
         test: &data.test,
     };
-    let result = train(&mut model, sets, epochs, &engine, |event| {
+    let result = train(&mut model, sets, epochs, &*engine, |event| {
         match event {
             Event::EpochStart { epoch, .. } => {
                 bar.reset();
@@ -170,7 +175,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 // as the training, so it is updated ten times a second.
                 if let Some(rate) = progress.due(images_done) {
                     bar.set_position(images_done as u64);
-                    bar.set_message(format!("{}/s, loss {loss:.4}", thousands(rate as usize)));
+                    let loss = loss.map(|l| format!(", loss {l:.4}")).unwrap_or_default();
+                    bar.set_message(format!("{}/s{loss}", thousands(rate as usize)));
                 }
             }
             Event::EpochEnd { record, model } => {
@@ -241,6 +247,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             "stopped_early": stopped_early.is_some(),
             "seconds": seconds,
             "threads": threads,
+            "device": args.device.to_string(),
             "peak_resident_bytes": ziffer::bench::peak_resident_bytes(),
             "epochs": model.training.history.iter().map(epoch_json).collect::<Vec<_>>(),
         });
