@@ -5,11 +5,12 @@
 //! prediction) and starts a [`Trainer`], which holds a model's parameters, its optimizer's state
 //! and the buffers of one batch where the engine computes, runs one training step at a time
 //! (next batch, forward, loss, backward, update) and reads the parameters back. What it is not:
-//! an engine. The CPU engine, the readable reference, is [`crate::cpu::Cpu`]; the maths both
-//! use is in [`crate::nn`], which knows no engine.
+//! an engine. The CPU engine, the readable reference, is [`crate::cpu::Cpu`]; the CUDA engine
+//! is `crate::cuda::Cuda` (feature `cuda`); the maths is in [`crate::nn`], which knows no engine.
 //!
-//! The training loop ([`crate::train`]) sees only these traits, so a second engine (a GPU) sits
-//! beside the CPU one without the loop changing.
+//! The training loop ([`crate::train`]) sees only these traits, and [`crate::device`] alone
+//! knows which engines there are, so a new engine sits beside the others without the loop
+//! changing.
 
 use crate::data::Dataset;
 use crate::error::Result;

@@ -107,10 +107,16 @@ fn the_maths_knows_no_engine_and_no_application() {
     for import in &graph["nn"] {
         assert!(below.contains(&import.as_str()), "nn imports {import}");
     }
-    assert!(
-        !graph["engine"].contains("cpu"),
-        "the seam must not know its engines"
-    );
+    for engine in ["cpu", "cuda"] {
+        assert!(
+            !graph["engine"].contains(engine),
+            "the seam must not know its engines"
+        );
+        assert!(
+            !graph["train"].contains(engine),
+            "the loop must not know {engine}"
+        );
+    }
 }
 
 #[test]
