@@ -311,6 +311,15 @@ pub enum Error {
     /// A model file is not valid safetensors, or does not describe a ziffer network.
     #[error("{}: not a usable ziffer model: {message}", path.display())]
     BadModel { path: PathBuf, message: String },
+
+    /// A network that an ONNX file cannot hold as ziffer writes it.
+    #[error("cannot export {what} to ONNX: {reason}")]
+    NotExportable {
+        /// What could not be exported, e.g. `a network of 600000000 parameters`.
+        what: String,
+        /// Why, and what to do instead.
+        reason: String,
+    },
 }
 
 impl Error {

@@ -141,7 +141,14 @@ pub fn to_safetensors(model: &Model) -> Result<Vec<u8>> {
 /// `.ziffer-save-*` file beside it, which can be deleted). Creates missing parent folders. The
 /// file gets the permissions of the file it replaces, or `rw-r--r--` for a new one.
 pub fn save(model: &Model, path: &Path) -> Result<()> {
-    let bytes = to_safetensors(model)?;
+    write_atomically(path, &to_safetensors(model)?)
+}
+
+/// Writes `bytes` to `path` as [`save`] writes a model: to a temporary file in the same folder,
+/// flushed to disk, then renamed over `path`; missing parent folders are created, and the file
+/// keeps the permissions of the one it replaces. Shared by every file format that holds a model
+/// ([`crate::onnx`] too).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -157,7 +164,7 @@ pub fn save(model: &Model, path: &Path) -> Result<()> {
     let mut tmp = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, "creating a temporary file", e))?;
-    tmp.write_all(&bytes)
+    tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| Error::io(tmp.path(), "writing the model", e))?;
     tmp.persist(path)

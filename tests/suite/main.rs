@@ -12,6 +12,7 @@
 //! | [`experiments`] | every kind of network through train, info, eval, predict and sweep |
 //! | [`gradients`] | backprop against finite differences; every optimizer lowers the loss |
 //! | [`model_file`] | model files: round trips, damaged files, interrupted saves |
+//! | [`onnx`] | ONNX export: the file decoded back, its graph run against ziffer, `ziffer export` |
 //! | [`plots`] | every picture ziffer draws |
 //! | [`predict`] | people's own images: preprocessing and accuracy |
 //! | [`serve`] | the web page's server and its JSON API |
@@ -29,6 +30,7 @@ mod engine;
 mod experiments;
 mod gradients;
 mod model_file;
+mod onnx;
 mod plots;
 mod predict;
 mod serve;

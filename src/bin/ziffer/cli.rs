@@ -6,8 +6,8 @@
 //! this module.
 
 use crate::commands::{
-    bench::BenchArgs, eval::EvalArgs, info::InfoArgs, plot::PlotArgs, predict::PredictArgs,
-    serve::ServeArgs, show::ShowArgs, sweep::SweepArgs, train::TrainArgs,
+    bench::BenchArgs, eval::EvalArgs, export::ExportArgs, info::InfoArgs, plot::PlotArgs,
+    predict::PredictArgs, serve::ServeArgs, show::ShowArgs, sweep::SweepArgs, train::TrainArgs,
 };
 use clap::{Parser, Subcommand};
 
@@ -30,6 +30,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Describe a saved network: architecture, parameters, training history
     Info(InfoArgs),
+    /// Export a saved network as an ONNX file, to run it without ziffer (ONNX Runtime, ...)
+    Export(ExportArgs),
     /// Read digits from your own images (PNG, JPEG, BMP, GIF, WebP; files or folders)
     Predict(PredictArgs),
     /// Show digits of a data set with their labels, as a PNG grid or in the terminal

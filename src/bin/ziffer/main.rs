@@ -30,6 +30,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Train(args) => commands::train::run(args),
         cli::Command::Eval(args) => commands::eval::run(args),
         cli::Command::Info(args) => commands::info::run(args),
+        cli::Command::Export(args) => commands::export::run(args),
         cli::Command::Predict(args) => commands::predict::run(args),
         cli::Command::Show(args) => commands::show::run(args),
         cli::Command::Plot(args) => commands::plot::run(args),
