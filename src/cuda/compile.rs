@@ -43,7 +43,7 @@ pub fn compile_kernels(arch: &str) -> Result<Ptx> {
 }
 
 /// [`KERNELS`] compiled by NVRTC to machine code (a CUBIN) for the real architecture `arch`,
-/// what [`Cuda::new`] loads. Unlike PTX, which the driver compiles again and refuses when it
+/// what [`super::Cuda::new`] loads. Unlike PTX, which the driver compiles again and refuses when it
 /// comes from a newer CUDA than its own, a CUBIN from any CUDA 13 NVRTC runs on any CUDA 13
 /// driver. Needs the NVRTC library but no GPU.
 pub fn compile_cubin(arch: &str) -> Result<Vec<u8>> {
