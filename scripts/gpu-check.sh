@@ -291,6 +291,18 @@ else
 fi
 
 echo
+echo "== the default model loaded into torch.nn (scripts/torch_load.py), read as ziffer reads it"
+if [[ -f $models/default.safetensors ]] &&
+  python3 -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("torch") is None)'; then
+  timed 20 "$ziffer" eval --model "$models/default.safetensors" --predictions "$out/default.csv" >/dev/null
+  timed 60 python3 scripts/torch_load.py "$models/default.safetensors" "$out/default.csv"
+  if ((rc == 0)); then pass "torch.nn PASS"; else fail torch.nn "$(why)"; fi
+else
+  echo "no trained model or no PyTorch: skipped"
+  pass "torch.nn skipped"
+fi
+
+echo
 echo "logs and JSON in $out; $SECONDS s in all"
 line=$(printf '%s, ' "${summary[@]}")
 line=${line%, }
