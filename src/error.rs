@@ -278,6 +278,22 @@ pub enum Error {
         saved: String,
     },
 
+    /// A network too big for this machine, refused before anything is allocated.
+    #[error(
+        "{network} needs at least {} to train (its weights and gradients alone); this machine \
+         has {}: use smaller layers",
+        gigabytes(*needed),
+        available.map_or("memory of unknown size".to_string(), gigabytes)
+    )]
+    TooBigForMemory {
+        /// The sizes, e.g. `784-100000000-10`.
+        network: String,
+        /// Bytes: `2 · 4 · parameters`, or `u64::MAX` if that does not even fit in 64 bits.
+        needed: u64,
+        /// Bytes of memory this machine has, if known.
+        available: Option<u64>,
+    },
+
     /// The loss became NaN or infinite during training.
     #[error(
         "training diverged in epoch {epoch} at batch {batch}: the loss became {loss}; \
@@ -320,6 +336,19 @@ pub enum Error {
         /// Why, and what to do instead.
         reason: String,
     },
+}
+
+/// Bytes as people read them: `635 GB`, `24 GB`, `512 MB`; `u64::MAX`, what a count too large
+/// for 64 bits is reported as, is `18 EB`.
+fn gigabytes(bytes: u64) -> String {
+    if bytes == u64::MAX {
+        return "18 EB".to_string();
+    }
+    if bytes >= 1_000_000_000 {
+        format!("{} GB", bytes / 1_000_000_000)
+    } else {
+        format!("{} MB", bytes.div_ceil(1_000_000))
+    }
 }
 
 impl Error {

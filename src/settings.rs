@@ -186,11 +186,54 @@ impl TrainConfig {
         (self.settings.init).unwrap_or_else(|| Init::for_activation(self.functions.hidden))
     }
 
-    /// Checks every value, with a message for the first that is unusable.
+    /// Checks every value, with a message for the first that is unusable, and that the
+    /// network's weights and gradients fit in this machine's memory ([`check_memory`]).
     pub fn validate(&self) -> Result<()> {
         check_sizes(&self.layers)?;
+        check_memory(&self.layers, machine_memory())?;
         self.settings.validate()
     }
+}
+
+/// The bytes a network of `sizes` needs at least to train: its weights and biases and their
+/// gradients, 4 bytes each (`None` if that does not fit in 64 bits).
+pub fn training_bytes(sizes: &[usize]) -> Option<u64> {
+    let mut parameters: u64 = 0;
+    for io in sizes.windows(2) {
+        let (i, o) = (io[0] as u64, io[1] as u64);
+        let layer = i.checked_mul(o)?.checked_add(o)?;
+        parameters = parameters.checked_add(layer)?;
+    }
+    parameters.checked_mul(2 * 4)
+}
+
+/// Refuses a network whose weights and gradients alone need more than `available` bytes
+/// ([`Error::TooBigForMemory`]), before anything is allocated; `None` (memory unknown) checks
+/// only that the count fits in 64 bits.
+pub fn check_memory(sizes: &[usize], available: Option<u64>) -> Result<()> {
+    let needed = training_bytes(sizes);
+    let too_big = match (needed, available) {
+        (None, _) => true,
+        (Some(needed), Some(available)) => needed > available,
+        (Some(_), None) => false,
+    };
+    if too_big {
+        let names: Vec<String> = sizes.iter().map(usize::to_string).collect();
+        return Err(Error::TooBigForMemory {
+            network: names.join("-"),
+            needed: needed.unwrap_or(u64::MAX),
+            available,
+        });
+    }
+    Ok(())
+}
+
+/// This machine's memory in bytes (Linux: `MemTotal` of `/proc/meminfo`), if known.
+pub fn machine_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kb.checked_mul(1024)
 }
 
 #[cfg(test)]
@@ -204,6 +247,27 @@ mod tests {
         assert_eq!(c.settings.batch_size, 32);
         assert_eq!(c.settings.schedule.total_epochs(), Some(33));
         assert_eq!(c.init(), Init::Lecun);
+    }
+
+    #[test]
+    fn a_network_too_big_for_the_machine_is_refused_with_the_figures() {
+        // The example of the issue: 784-100000000-10 on a machine of 24 GB.
+        let sizes = [784, 100_000_000, 10];
+        assert_eq!(training_bytes(&sizes), Some(636_000_000_080));
+        let err = check_memory(&sizes, Some(24_000_000_000))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "784-100000000-10 needs at least 636 GB to train (its weights and gradients \
+             alone); this machine has 24 GB: use smaller layers"
+        );
+        // The original network fits anywhere.
+        assert!(check_memory(&[784, 128, 64, 10], Some(24_000_000_000)).is_ok());
+        // A product that does not fit in 64 bits is refused whatever the machine.
+        let err = check_memory(&[usize::MAX, 2], None).unwrap_err();
+        assert!(err.to_string().contains("needs at least 18 EB"), "{err}");
+        assert!(check_memory(&[784, 100_000_000, 10], None).is_ok());
     }
 
     #[test]

@@ -536,3 +536,14 @@ fn the_gpu_commands_say_what_is_missing_on_a_machine_without_one() {
         fails_with(args, message);
     }
 }
+
+#[test]
+fn fails_with_a_network_too_big_for_the_machine_before_allocating_it() {
+    // Once an abort: "memory allocation of 313600000000 bytes failed", exit 134.
+    for layers in ["784,100000000,10", "784,18446744073709551615,10"] {
+        fails_with(
+            &["train", "--layers", layers],
+            "to train (its weights and gradients alone); this machine has",
+        );
+    }
+}
