@@ -58,6 +58,12 @@ impl Augment {
 /// The widest smoothing `σ` that parses, in pixels: the kernel and the buffers grow with it.
 const MAX_SIGMA: f32 = 100.0;
 
+/// The largest shift, in pixels: half of MNIST's 28, past which a digit leaves its image.
+pub const MAX_SHIFT: f32 = 14.0;
+
+/// The largest rotation, in degrees: beyond ±180° the same angles come round again.
+pub const MAX_ROTATION: f32 = 180.0;
+
 /// A valid example, for error messages.
 const EXAMPLE: &str =
     "none, affine, elastic, or a list such as shift=2,rotate=10,scale=0.1,elastic=10/4";
@@ -103,8 +109,24 @@ impl FromStr for Augment {
                 }
             };
             match key {
-                "shift" => augment.shift = number(value, "the shift")?,
-                "rotate" => augment.rotate_degrees = number(value, "the rotation")?,
+                "shift" => {
+                    augment.shift = number(value, "the shift")?;
+                    if augment.shift > MAX_SHIFT {
+                        return Err(bad(format!(
+                            "the shift in '{piece}' must be from 0 to {MAX_SHIFT} pixels (half a \
+                             28-pixel image; more moves the digit out of it); write e.g. shift=2"
+                        )));
+                    }
+                }
+                "rotate" => {
+                    augment.rotate_degrees = number(value, "the rotation")?;
+                    if augment.rotate_degrees > MAX_ROTATION {
+                        return Err(bad(format!(
+                            "the rotation in '{piece}' must be from 0 to {MAX_ROTATION} degrees \
+                             (the angle is drawn from ±rotate); write e.g. rotate=10"
+                        )));
+                    }
+                }
                 "scale" => {
                     augment.scale = number(value, "the scale")?;
                     if augment.scale >= 1.0 {
@@ -235,6 +257,8 @@ mod tests {
             ("rotate=inf", "finite"),
             ("shift=two", "'two' in 'shift=two' is not a number"),
             ("scale=1", "below 1"),
+            ("shift=100", "from 0 to 14 pixels"),
+            ("rotate=181", "from 0 to 180 degrees"),
             ("elastic=8", "ALPHA/SIGMA"),
             ("elastic=8/0", "σ in 'elastic=8/0' must be above 0"),
             ("elastic=x/4", "α 'x'"),
