@@ -77,6 +77,7 @@ pub fn to_py(err: Error, files: Files) -> PyErr {
         | Error::OptimizerStateMismatch { .. }
         | Error::ResumeMismatch { .. }
         | Error::Diverged { .. }
+        | Error::TooBigForMemory { .. }
         | Error::Cuda { .. } => TrainingError::new_err(message),
         Error::Plot { .. } => ZifferError::new_err(message),
     }

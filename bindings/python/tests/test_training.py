@@ -128,3 +128,8 @@ def test_the_progress_bar_does_not_get_in_the_way():
     pytest.importorskip("tqdm")
     model = ziffer.train(epochs=1, limit=200, layers=[784, 8, 10], progress=True)
     assert len(model.history) == 1
+
+
+def test_a_network_too_big_for_the_machine_raises_training_error_before_allocating():
+    with pytest.raises(ziffer.TrainingError, match="needs at least 636 GB to train"):
+        ziffer.train(layers=[784, 100_000_000, 10], epochs=1, progress=False)
