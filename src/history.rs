@@ -1,7 +1,7 @@
 //! What training did, epoch by epoch: the record a model keeps of its own training.
 //!
 //! What it is: [`EpochRecord`], one per finished epoch, and [`best_epoch`], the epoch one would
-//! choose without looking at the test set. What it is not: printing or plotting them (the binary
+//! choose without looking at the test set, and their JSON form. What it is not: printing or plotting them (the binary
 //! and [`crate::plot`] read these records).
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,27 @@ pub fn best_epoch(history: &[EpochRecord]) -> Option<&EpochRecord> {
             _ => Some(r),
         })
 }
+impl EpochRecord {
+    /// The record as JSON, as `ziffer info --json`, `ziffer train --json` and an ONNX export's
+    /// metadata show it: the rate without `f32` noise (`0.3`, not `0.30000001192092896`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "epoch": self.epoch,
+            "lr": json_f32(self.lr),
+            "train_loss": self.train_loss,
+            "validation_accuracy": self.validation_accuracy,
+            "test_accuracy": self.test_accuracy,
+            "seconds": self.seconds,
+        })
+    }
+}
+
+/// An `f32` as the `f64` with the same shortest decimal form, for JSON: `0.2`, not
+/// `0.20000000298023224`.
+pub fn json_f32(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(v as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 //! [`crate::model_file`].
 
 use crate::error::{Error, Result};
-use crate::history::EpochRecord;
+use crate::history::{EpochRecord, json_f32};
 use crate::nn::activation::{Activation, Output};
 use crate::nn::layer::Init;
 use crate::nn::loss::Loss;
@@ -127,6 +127,36 @@ impl Model {
             self.set_optimizer(optimizer);
         }
         Ok(())
+    }
+
+    /// The network and how it was trained, as JSON: layers, functions, classes, parameters, the
+    /// settings, the last test accuracy, `epochs_trained` and every epoch's record. What
+    /// `ziffer info --json` prints (with the model's path) and an ONNX export keeps.
+    pub fn summary(&self) -> serde_json::Value {
+        let network = &self.network;
+        let functions = network.functions();
+        let settings = self.settings();
+        serde_json::json!({
+            "layers": network.sizes(),
+            "activation": functions.hidden.name(),
+            "output": functions.output.name(),
+            "loss": functions.loss.name(),
+            "classes": self.classes,
+            "init": settings.init.map_or("unknown", |i| i.name()),
+            "optimizer": settings.optimizer.to_string(),
+            "weight_decay": json_f32(settings.weight_decay),
+            "dropout": json_f32(settings.dropout),
+            "augment": settings.augment.to_string(),
+            "validation": settings.validation,
+            "patience": settings.patience,
+            "parameters": network.parameter_count(),
+            "test_accuracy": self.test_accuracy(),
+            "seed": settings.seed,
+            "batch_size": settings.batch_size,
+            "schedule": settings.schedule.to_string(),
+            "epochs_trained": self.epochs_trained(),
+            "epochs": self.training.history.iter().map(EpochRecord::to_json).collect::<Vec<_>>(),
+        })
     }
 
     /// The settings it is trained with.

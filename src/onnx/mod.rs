@@ -36,7 +36,6 @@
 pub mod proto;
 
 use crate::error::{Error, Result};
-use crate::history::EpochRecord;
 use crate::model::Model;
 use crate::model_file::{bias_name, weight_name, write_atomically};
 use crate::nn::activation::{Activation, LEAKY_SLOPE, Output};
@@ -218,57 +217,10 @@ pub fn model_proto(model: &Model) -> Result<ModelProto> {
         graph: Some(graph),
         metadata_props: vec![
             entry("classes", classes),
-            entry("summary", summary(model).to_string()),
+            entry("summary", model.summary().to_string()),
         ],
         ..ModelProto::default()
     })
-}
-
-/// The network and how it was trained, with the keys and values of `ziffer info --json` (less
-/// the model's path, which the file does not know) and `epochs_trained`: layers, functions,
-/// classes, parameters, the settings, the last test accuracy and every epoch's record.
-pub fn summary(model: &Model) -> serde_json::Value {
-    let network = &model.network;
-    let functions = network.functions();
-    let settings = model.settings();
-    serde_json::json!({
-        "layers": network.sizes(),
-        "activation": functions.hidden.name(),
-        "output": functions.output.name(),
-        "loss": functions.loss.name(),
-        "classes": model.classes,
-        "init": settings.init.map_or("unknown", |i| i.name()),
-        "optimizer": settings.optimizer.to_string(),
-        "weight_decay": json_f32(settings.weight_decay),
-        "dropout": json_f32(settings.dropout),
-        "augment": settings.augment.to_string(),
-        "validation": settings.validation,
-        "patience": settings.patience,
-        "parameters": network.parameter_count(),
-        "test_accuracy": model.test_accuracy(),
-        "seed": settings.seed,
-        "batch_size": settings.batch_size,
-        "schedule": settings.schedule.to_string(),
-        "epochs_trained": model.epochs_trained(),
-        "epochs": model.training.history.iter().map(epoch_json).collect::<Vec<_>>(),
-    })
-}
-
-/// One epoch as `ziffer info --json` shows it.
-fn epoch_json(r: &EpochRecord) -> serde_json::Value {
-    serde_json::json!({
-        "epoch": r.epoch,
-        "lr": json_f32(r.lr),
-        "train_loss": r.train_loss,
-        "validation_accuracy": r.validation_accuracy,
-        "test_accuracy": r.test_accuracy,
-        "seconds": r.seconds,
-    })
-}
-
-/// An `f32` as the `f64` with the same shortest decimal form: `0.2`, not `0.20000000298023224`.
-fn json_f32(v: f32) -> f64 {
-    v.to_string().parse().unwrap_or(v as f64)
 }
 
 /// Refuses a file protobuf cannot encode: `len` bytes for a network of `parameters`.
@@ -435,7 +387,7 @@ mod tests {
     #[test]
     fn the_summary_writes_rates_as_they_were_given() {
         let model = model(Activation::Sigmoid, Output::Sigmoid);
-        let json = summary(&model);
+        let json = model.summary();
         assert_eq!(json["weight_decay"], 0.0001);
         assert_eq!(json["dropout"], 0.2);
         assert_eq!(json["layers"], serde_json::json!([6, 5, 4, 3]));

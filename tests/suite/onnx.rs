@@ -204,7 +204,7 @@ fn the_metadata_holds_the_class_names_and_the_training_summary() {
     let classes: Vec<String> = serde_json::from_str(meta[0].1).unwrap();
     assert_eq!(classes, model.classes);
     let summary: Value = serde_json::from_str(meta[1].1).unwrap();
-    assert_eq!(summary, onnx::summary(&model));
+    assert_eq!(summary, model.summary());
     assert_eq!(summary["layers"], serde_json::json!([784, 16, 10]));
     assert_eq!(summary["activation"], "leaky-relu");
     assert_eq!(summary["output"], "softmax");

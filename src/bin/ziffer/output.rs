@@ -91,21 +91,3 @@ pub fn short_number(v: f32) -> String {
     }
     format!("{v:.1e}")
 }
-
-/// An `f32` as the `f64` with the same shortest decimal form, for JSON: `0.2`, not
-/// `0.20000000298023224`.
-pub fn json_f32(v: f32) -> f64 {
-    v.to_string().parse().unwrap_or(v as f64)
-}
-
-/// The JSON form of one epoch, as `--json` prints it.
-pub fn epoch_json(r: &EpochRecord) -> serde_json::Value {
-    serde_json::json!({
-        "epoch": r.epoch,
-        "lr": json_f32(r.lr),
-        "train_loss": r.train_loss,
-        "validation_accuracy": r.validation_accuracy,
-        "test_accuracy": r.test_accuracy,
-        "seconds": r.seconds,
-    })
-}

@@ -1,9 +1,7 @@
 //! `ziffer info`: what a model file holds.
 
 use crate::args::DEFAULT_MODEL;
-use crate::output::{
-    EPOCH_HEADER, describe, epoch_json, epoch_line, json_f32, regularisation, thousands,
-};
+use crate::output::{EPOCH_HEADER, describe, epoch_line, regularisation, thousands};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -28,27 +26,13 @@ pub fn run(args: InfoArgs) -> Result<()> {
     let history = &model.training.history;
     let init = training.init.map_or("unknown", |i| i.name());
     if args.json {
-        let json = serde_json::json!({
-            "model": args.model,
-            "layers": network.sizes(),
-            "activation": network.functions().hidden.name(),
-            "output": network.functions().output.name(),
-            "loss": network.functions().loss.name(),
-            "classes": model.classes,
-            "init": init,
-            "optimizer": training.optimizer.to_string(),
-            "weight_decay": json_f32(training.weight_decay),
-            "dropout": json_f32(training.dropout),
-            "augment": training.augment.to_string(),
-            "validation": training.validation,
-            "patience": training.patience,
-            "parameters": network.parameter_count(),
-            "test_accuracy": model.test_accuracy(),
-            "seed": training.seed,
-            "batch_size": training.batch_size,
-            "schedule": training.schedule.to_string(),
-            "epochs": history.iter().map(epoch_json).collect::<Vec<_>>(),
-        });
+        // The library's summary, with the file's path; `epochs_trained` is the length of
+        // `epochs` here.
+        let mut json = model.summary();
+        json["model"] = serde_json::json!(args.model);
+        if let Some(fields) = json.as_object_mut() {
+            fields.remove("epochs_trained");
+        }
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }

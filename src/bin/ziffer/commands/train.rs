@@ -3,7 +3,7 @@
 
 use crate::args::{DEFAULT_MODEL, ModelArgs, config, engine, parse_device, threads};
 use crate::data_args::{DataArgs, DatasetKind, default_validation, training_sets};
-use crate::output::{EPOCH_HEADER, describe, epoch_json, epoch_line, regularisation, thousands};
+use crate::output::{EPOCH_HEADER, describe, epoch_line, regularisation, thousands};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use ziffer::Error;
 use ziffer::device::Device;
+use ziffer::history::EpochRecord;
 use ziffer::history::best_epoch;
 use ziffer::model::{Model, Resume};
 use ziffer::model_file;
@@ -249,7 +250,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             "threads": threads,
             "device": args.device.to_string(),
             "peak_resident_bytes": ziffer::bench::peak_resident_bytes(),
-            "epochs": model.training.history.iter().map(epoch_json).collect::<Vec<_>>(),
+            "epochs": model.training.history.iter().map(EpochRecord::to_json).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
     }
