@@ -17,6 +17,9 @@ use std::str::FromStr;
 /// 0.1/0.01/0.001 to learn in a few epochs.
 pub const DEFAULT_SCHEDULE: &str = "3x25,0.3x5,0.03x3";
 
+/// Epochs to train when the schedule is one open-ended rate and no count is given.
+pub const DEFAULT_EPOCHS_FOR_ONE_RATE: usize = 10;
+
 /// The default schedule for `optimizer`: [`DEFAULT_SCHEDULE`] for SGD; for momentum the same
 /// stages at a tenth of the rate (with `μ = 0.9` a step is about `η/(1 − μ) = 10η`); for Adam,
 /// its paper's 0.001, then a tenth, then a hundredth.

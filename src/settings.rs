@@ -20,6 +20,16 @@ pub const DEFAULT_SEED: u64 = 42;
 /// The default number of training images held out for validation.
 pub const DEFAULT_VALIDATION: usize = 5000;
 
+/// The validation images held out by default from a training set of `len`:
+/// [`DEFAULT_VALIDATION`], unless that would leave fewer than that to train on (then none).
+pub fn default_validation(len: usize) -> usize {
+    if len >= 2 * DEFAULT_VALIDATION {
+        DEFAULT_VALIDATION
+    } else {
+        0
+    }
+}
+
 /// How a network is trained. `Default` is the original network's, with the measured schedule.
 ///
 /// Saved with the model (in its record's JSON, one key per field), so a resumed run trains as

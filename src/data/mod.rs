@@ -177,3 +177,49 @@ pub struct TrainTest {
     pub train: Dataset,
     pub test: Dataset,
 }
+/// What a training run trains on: `train` less its last `validation` images, which become the
+/// validation set (none for 0), then cut to its first `limit` images.
+pub fn training_sets(
+    train: Dataset,
+    validation: usize,
+    limit: Option<usize>,
+) -> Result<(Dataset, Option<Dataset>)> {
+    let (train, validation_set) = match validation {
+        0 => (train, None),
+        n => {
+            let (train, validation_set) = train.split_validation(n)?;
+            (train, Some(validation_set))
+        }
+    };
+    let train = match limit {
+        Some(0) => {
+            return Err(Error::config(
+                "limit",
+                "0 leaves no training images; give at least 1",
+            ));
+        }
+        Some(n) => train.take(n),
+        None => train,
+    };
+    Ok((train, validation_set))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ten() -> Dataset {
+        Dataset::new(vec![0; 10 * 4], (0..10).collect(), 2, 2, "ten").unwrap()
+    }
+
+    #[test]
+    fn training_sets_hold_out_the_last_images_then_cut_to_the_limit() {
+        let (train, validation) = training_sets(ten(), 3, Some(5)).unwrap();
+        assert_eq!((train.len(), validation.unwrap().len()), (5, 3));
+        assert_eq!(train.label(4), 4);
+        let (train, validation) = training_sets(ten(), 0, None).unwrap();
+        assert_eq!((train.len(), validation.is_none()), (10, true));
+        let err = training_sets(ten(), 0, Some(0)).unwrap_err().to_string();
+        assert!(err.contains("leaves no training images"), "{err}");
+    }
+}

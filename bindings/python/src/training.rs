@@ -15,18 +15,14 @@ use pyo3::prelude::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use ziffer::cpu::Cpu;
-use ziffer::data::{classes, mnist};
+use ziffer::data::{classes, mnist, training_sets};
 use ziffer::nn::activation::{Activation, Output};
 use ziffer::nn::loss::Loss;
 use ziffer::nn::network::{Functions, ORIGINAL_SIZES};
 use ziffer::nn::optimizer::Optimizer;
-use ziffer::schedule::{Schedule, default_schedule};
-use ziffer::settings::{DEFAULT_SEED, DEFAULT_VALIDATION, TrainConfig, TrainSettings};
+use ziffer::schedule::{DEFAULT_EPOCHS_FOR_ONE_RATE, Schedule, default_schedule};
+use ziffer::settings::{DEFAULT_SEED, TrainConfig, TrainSettings, default_validation};
 use ziffer::train::{Event, Sets};
-
-/// Epochs when the schedule is a single open-ended rate and `epochs` is not given (as
-/// `ziffer train`).
-const DEFAULT_EPOCHS_FOR_ONE_RATE: usize = 10;
 
 /// How often training takes the GIL back to check for Ctrl-C.
 const SIGNAL_EVERY: Duration = Duration::from_millis(100);
@@ -168,14 +164,9 @@ fn run(o: &Options, on_epoch: Option<&Py<PyAny>>) -> PyResult<ziffer::model::Mod
         }
         _ => classes::digits(),
     };
-    // As `ziffer train`: 5,000 held out, unless that would leave fewer than 5,000 to train on.
     let validation = o
         .validation
-        .unwrap_or(if data.train.len() >= 2 * DEFAULT_VALIDATION {
-            DEFAULT_VALIDATION
-        } else {
-            0
-        });
+        .unwrap_or_else(|| default_validation(data.train.len()));
     let config = TrainConfig {
         layers: o.layers.clone().unwrap_or(ORIGINAL_SIZES.to_vec()),
         functions,
@@ -195,17 +186,8 @@ fn run(o: &Options, on_epoch: Option<&Py<PyAny>>) -> PyResult<ziffer::model::Mod
     config.validate().map_err(errors::other)?;
     let mut model = ziffer::model::Model::new(&config).map_err(errors::other)?;
 
-    let (train_set, validation_set) = match validation {
-        0 => (data.train, None),
-        n => {
-            let (t, v) = data.train.split_validation(n).map_err(errors::other)?;
-            (t, Some(v))
-        }
-    };
-    let train_set = match o.limit {
-        Some(n) => train_set.take(n),
-        None => train_set,
-    };
+    let (train_set, validation_set) =
+        training_sets(data.train, validation, o.limit).map_err(errors::other)?;
     let sets = Sets {
         train: &train_set,
         validation: validation_set.as_ref(),

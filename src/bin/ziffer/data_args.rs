@@ -4,7 +4,6 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use ziffer::data::{Dataset, TrainTest, classes, mnist};
-use ziffer::settings::DEFAULT_VALIDATION;
 
 #[derive(Debug, Args)]
 pub struct DataArgs {
@@ -98,16 +97,6 @@ impl DataArgs {
     }
 }
 
-/// The validation images held out by default from a training set of `len`: 5,000, unless that
-/// would leave fewer than 5,000 to train on (then none).
-pub fn default_validation(len: usize) -> usize {
-    if len >= 2 * DEFAULT_VALIDATION {
-        DEFAULT_VALIDATION
-    } else {
-        0
-    }
-}
-
 /// What `train` and `sweep` train on: the training set less its last `validation` images,
 /// which become the validation set (none for 0), then cut to its first `limit` images.
 pub fn training_sets(
@@ -115,19 +104,10 @@ pub fn training_sets(
     validation: usize,
     limit: Option<usize>,
 ) -> Result<(Dataset, Option<Dataset>)> {
-    let (train_set, validation_set) = match validation {
-        0 => (train_set, None),
-        n => {
-            let (train_set, validation_set) = train_set
-                .split_validation(n)
-                .context("pass --validation with a smaller number, or 0")?;
-            (train_set, Some(validation_set))
-        }
-    };
-    let train_set = match limit {
-        Some(0) => bail!("--limit 0 leaves no training images; give at least 1"),
-        Some(n) => train_set.take(n),
-        None => train_set,
-    };
-    Ok((train_set, validation_set))
+    // The library's rule (data::training_sets), in the words of the flags.
+    if limit == Some(0) {
+        bail!("--limit 0 leaves no training images; give at least 1");
+    }
+    ziffer::data::training_sets(train_set, validation, limit)
+        .context("pass --validation with a smaller number, or 0")
 }

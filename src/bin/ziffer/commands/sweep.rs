@@ -4,7 +4,7 @@
 use crate::args::{
     ModelArgs, config, engine, functions, parse_activation, parse_device, parse_loss,
 };
-use crate::data_args::{DataArgs, DatasetKind, default_validation, training_sets};
+use crate::data_args::{DataArgs, DatasetKind, training_sets};
 use crate::output::{sizes, thousands};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser};
@@ -15,6 +15,7 @@ use ziffer::nn::activation::{Activation, Output};
 use ziffer::nn::loss::Loss;
 use ziffer::nn::optimizer::Optimizer;
 use ziffer::settings::DEFAULT_SEED;
+use ziffer::settings::default_validation;
 use ziffer::sweep::{SweepResult, to_csv};
 use ziffer::train::{Event, Sets};
 

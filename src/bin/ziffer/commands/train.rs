@@ -2,7 +2,7 @@
 //! epoch, saving a checkpoint after every epoch.
 
 use crate::args::{DEFAULT_MODEL, ModelArgs, config, engine, parse_device, threads};
-use crate::data_args::{DataArgs, DatasetKind, default_validation, training_sets};
+use crate::data_args::{DataArgs, DatasetKind, training_sets};
 use crate::output::{EPOCH_HEADER, describe, epoch_line, regularisation, thousands};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -15,11 +15,10 @@ use ziffer::history::EpochRecord;
 use ziffer::history::best_epoch;
 use ziffer::model::{Model, Resume};
 use ziffer::model_file;
+use ziffer::schedule::DEFAULT_EPOCHS_FOR_ONE_RATE;
+use ziffer::settings::default_validation;
 use ziffer::settings::{DEFAULT_VALIDATION, SettingsChanges};
 use ziffer::train::{Event, Sets, train};
-
-/// Epochs when the schedule is a single open-ended rate and `--epochs` is not given.
-const DEFAULT_EPOCHS_FOR_ONE_RATE: usize = 10;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
