@@ -17,6 +17,10 @@ use crate::error::Result;
 use crate::model::Model;
 use crate::nn::network::Network;
 
+/// Images per forward pass when an engine evaluates ([`Engine::outputs`]): large enough for
+/// efficient matrix products, small enough to keep the buffers at a few MB.
+pub const EVAL_BATCH: usize = 1000;
+
 /// Where the maths runs.
 pub trait Engine {
     /// Where, for people: e.g. `2 threads`.

@@ -15,7 +15,7 @@ pub mod team;
 use crate::augment::Augment;
 use crate::data::Dataset;
 use crate::data::batch::{fill_inputs, fill_targets, prefetch_images};
-use crate::engine::{Batch, Engine, EpochLoss, Trainer};
+use crate::engine::{Batch, EVAL_BATCH, Engine, EpochLoss, Trainer};
 use crate::error::{Error, Result};
 use crate::matrix::MatRef;
 use crate::model::Model;
@@ -29,10 +29,6 @@ use rand_chacha::ChaCha8Rng;
 use smallvec::SmallVec;
 pub use team::Team;
 use team::row_blocks;
-
-/// Images per forward pass when evaluating: large enough for efficient matrix products, small
-/// enough to keep the buffers at a few MB.
-pub const EVAL_BATCH: usize = 1000;
 
 /// The CPU engine: a team of threads sharing each layer's work.
 pub struct Cpu {

@@ -27,7 +27,7 @@
 use crate::cpu::Cpu;
 use crate::data::Dataset;
 use crate::data::batch::fill_inputs as fill_inputs_cpu;
-use crate::engine::{Engine, Trainer};
+use crate::engine::{EVAL_BATCH, Engine, Trainer};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::nn::activation::{Activation, Output};
@@ -84,9 +84,6 @@ const BLOCK: u32 = 256;
 
 /// cuBLAS's workspace, given to it up front so that a captured graph never allocates.
 const BLAS_WORKSPACE_BYTES: usize = 32 << 20;
-
-/// Images per forward pass when evaluating, as on the CPU.
-const EVAL_BATCH: usize = 1000;
 
 fn cuda_error(message: impl Into<String>) -> Error {
     Error::Cuda {
