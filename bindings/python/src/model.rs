@@ -10,7 +10,8 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
-use ziffer::cpu::{Cpu, EVAL_BATCH};
+use ziffer::cpu::Cpu;
+use ziffer::engine::EVAL_BATCH;
 use ziffer::nn::activation::Output;
 use ziffer::nn::network::predicted_classes;
 
