@@ -305,6 +305,10 @@ pub enum Error {
         loss: f32,
     },
 
+    /// Training was asked to stop (Ctrl-C), and stopped at the end of a batch.
+    #[error("training was interrupted in epoch {epoch}, after {images} of its images")]
+    Interrupted { epoch: usize, images: usize },
+
     // ---- the GPU -------------------------------------------------------------------------------
     /// The CUDA engine cannot start or failed: no driver, no device, no library, out of memory.
     #[error("{message}")]

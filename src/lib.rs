@@ -8,7 +8,7 @@
 //! | --- | --- | --- |
 //! | applications | [`train`], [`sweep`], [`bench`](mod@bench), [`metrics`], [`predict`], [`plot`], [`web`] | the epoch loop, comparisons, speed, accuracy, reading one image, pictures, the page |
 //! | engines | [`engine`], [`cpu`], `cuda`, [`device`] | where the maths runs: the seam, the CPU engine (threads, blocks of neurons), the CUDA engine (cuBLAS and NVRTC kernels, feature `cuda`), and `--device` |
-//! | data and files | [`data`], [`augment`], [`preprocess`], [`model`], [`model_file`], [`onnx`], [`settings`], [`schedule`], [`history`], [`rng`] | data sets, distortions, a person's image, the model and its file, its ONNX export, what to train, the learning rates, the record, the random streams |
+//! | data and files | [`data`], [`augment`], [`preprocess`], [`model`], [`model_file`], [`onnx`], [`settings`], [`schedule`], [`history`], [`run`], [`rng`] | data sets, distortions, a person's image, the model and its file, its ONNX export, what to train, the learning rates, the record, what a run was asked to do, the random streams |
 //! | maths | [`nn`], [`matrix`] | the network's formulas over whole layers; `C ← α·A·B + β·C` |
 //!
 //! In the order a batch meets them: [`data`] and [`augment`] make the batch, [`nn::layer`] and
@@ -99,6 +99,7 @@ pub mod plot;
 pub mod predict;
 pub mod preprocess;
 pub mod rng;
+pub mod run;
 pub mod schedule;
 pub mod settings;
 pub mod sweep;

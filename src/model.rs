@@ -12,6 +12,7 @@ use crate::nn::loss::Loss;
 use crate::nn::network::{Functions, Network};
 use crate::nn::optimizer::{Optimizer, OptimizerState};
 use crate::rng::init_rng;
+use crate::run::RunRecord;
 use crate::settings::{SettingsChanges, TrainConfig, TrainSettings};
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,10 @@ pub struct TrainingRecord {
     pub settings: TrainSettings,
     /// One entry per finished epoch, in order; its length is where a resumed run continues.
     pub history: Vec<EpochRecord>,
+    /// What the current run was asked to do, so that `ziffer train --resume` finishes it; `None`
+    /// for models trained through the library alone, and for files written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunRecord>,
 }
 
 /// What a resumed run asks for: the network it expects (each `None` takes the saved model's)
@@ -72,6 +77,7 @@ impl Model {
                     ..settings.clone()
                 },
                 history: Vec::new(),
+                run: None,
             },
             classes,
         })
@@ -155,6 +161,7 @@ impl Model {
             "batch_size": settings.batch_size,
             "schedule": settings.schedule.to_string(),
             "epochs_trained": self.epochs_trained(),
+            "run": self.training.run,
             "epochs": self.training.history.iter().map(EpochRecord::to_json).collect::<Vec<_>>(),
         })
     }

@@ -105,20 +105,30 @@ pub fn train(
         ));
     }
     let mut trainer = engine.trainer(model)?;
-    for _ in 0..epochs {
-        train_epoch(model, &mut *trainer, sets, engine, &mut on_event)?;
-        if let (Some(patience), Some(_)) = (model.settings().patience, sets.validation) {
-            let history = &model.training.history;
-            let best = best_epoch(history).expect("a validated epoch").epoch;
-            if history.len() - best >= patience {
-                return on_event(Event::EarlyStop {
-                    best_epoch: best,
-                    patience,
-                });
-            }
+    for epoch in 0..=epochs {
+        // Checked before each epoch, the first included: a resumed run that had already stopped
+        // early stops again at once, as the uninterrupted one did.
+        if let Some((best_epoch, patience)) = patience_ran_out(model, sets) {
+            return on_event(Event::EarlyStop {
+                best_epoch,
+                patience,
+            });
+        }
+        if epoch < epochs {
+            train_epoch(model, &mut *trainer, sets, engine, &mut on_event)?;
         }
     }
     Ok(())
+}
+
+/// The best epoch and the patience, if training should stop early: there is a patience and a
+/// validation set, and the validation accuracy has not improved for `patience` epochs.
+fn patience_ran_out(model: &Model, sets: Sets) -> Option<(usize, usize)> {
+    let patience = model.settings().patience?;
+    sets.validation?;
+    let history = &model.training.history;
+    let best = best_epoch(history)?.epoch;
+    (history.len() - best >= patience).then_some((best, patience))
 }
 
 /// One epoch: shuffle, then for each mini-batch one step (next batch, forward, loss, backward,

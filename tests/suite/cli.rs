@@ -443,7 +443,6 @@ fn a_diverging_run_stops_with_a_message_and_leaves_the_saved_model_alone() {
         *w = if i % 2 == 0 { 3e38 } else { -3e38 };
     }
     ziffer::model_file::save(&model, &path).unwrap();
-    let before = std::fs::read(&path).unwrap();
     fails_with(
         &[
             "train",
@@ -456,6 +455,14 @@ fn a_diverging_run_stops_with_a_message_and_leaves_the_saved_model_alone() {
         ],
         "training diverged in epoch 1 at batch 1: the loss became NaN; try a smaller learning rate",
     );
+    // The file now records the run it was asked for; its weights, optimizer state and history
+    // are those it had.
+    let kept = ziffer::model_file::load(&path).unwrap();
+    assert!(kept.training.run.is_some());
+    assert_eq!(kept.network, model.network);
+    assert_eq!(kept.optimizer_state, model.optimizer_state);
+    assert_eq!(kept.training.history, model.training.history);
+    let before = std::fs::read(&path).unwrap();
     fails_with(
         &[
             "train",

@@ -15,6 +15,7 @@
 //! | [`onnx`] | ONNX export: the file decoded back, its graph run against ziffer, `ziffer export` |
 //! | [`plots`] | every picture ziffer draws |
 //! | [`predict`] | people's own images: preprocessing and accuracy |
+//! | [`resume`] | runs killed (SIGKILL) or stopped (Ctrl-C), resumed to the same bits; changed data refused |
 //! | [`serve`] | the web page's server and its JSON API |
 //! | [`training`] | training on real MNIST: accuracy, reproducibility, resuming |
 
@@ -33,5 +34,6 @@ mod model_file;
 mod onnx;
 mod plots;
 mod predict;
+mod resume;
 mod serve;
 mod training;

@@ -343,6 +343,20 @@ fn validation_is_measured_and_training_stops_after_the_patience() {
     assert!(history.iter().all(|e| e.validation_accuracy.is_some()));
     let best = stopped.expect("an early stop");
     assert_eq!(history.len(), best + 2);
+
+    // Resumed, a run that stopped early stops again before training anything, as it did.
+    let before = model.clone();
+    let mut events = Vec::new();
+    train(&mut model, sets, 5, &Cpu::new(1).unwrap(), |event| {
+        events.push(format!("{event:?}"));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        events,
+        [format!("EarlyStop {{ best_epoch: {best}, patience: 2 }}")]
+    );
+    assert_eq!(model, before);
 }
 
 #[test]

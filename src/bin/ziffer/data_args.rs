@@ -4,8 +4,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use ziffer::data::{Dataset, TrainTest, classes, mnist};
+use ziffer::run::DataSource;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct DataArgs {
     /// A folder with the four MNIST-format files (train-images-idx3-ubyte, ...; .gz or not),
     /// e.g. Fashion-MNIST [default: the bundled MNIST in ./data/mnist]
@@ -36,6 +37,39 @@ impl DataArgs {
             }),
             (None, None) => mnist::load_bundled().context("cannot load the bundled MNIST"),
             _ => bail!("--train and --test go together: pass both files"),
+        }
+    }
+
+    /// Whether any data flag was given (none: the bundled MNIST).
+    pub fn given(&self) -> bool {
+        self.data.is_some() || self.train.is_some() || self.test.is_some()
+    }
+
+    /// Where these flags take the data from, as a run records it.
+    pub fn source(&self) -> DataSource {
+        match (&self.data, &self.train, &self.test) {
+            (Some(dir), _, _) => DataSource::Folder { dir: dir.clone() },
+            (None, Some(train), Some(test)) => DataSource::Files {
+                train: train.clone(),
+                test: test.clone(),
+            },
+            _ => DataSource::Bundled,
+        }
+    }
+
+    /// The flags that name `source`.
+    pub fn from_source(source: &DataSource) -> DataArgs {
+        match source {
+            DataSource::Bundled => DataArgs::default(),
+            DataSource::Folder { dir } => DataArgs {
+                data: Some(dir.clone()),
+                ..DataArgs::default()
+            },
+            DataSource::Files { train, test } => DataArgs {
+                data: None,
+                train: Some(train.clone()),
+                test: Some(test.clone()),
+            },
         }
     }
 

@@ -5,6 +5,7 @@ mod args;
 mod cli;
 mod commands;
 mod data_args;
+mod interrupt;
 mod output;
 
 use clap::Parser;
@@ -18,6 +19,12 @@ fn main() -> ExitCode {
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // Not a failure: what was saved and how to resume, with the exit status that shells
+        // give a program stopped by Ctrl-C (128 + SIGINT).
+        Err(err) if matches!(err.downcast_ref(), Some(ziffer::Error::Interrupted { .. })) => {
+            eprintln!("ziffer: {err}");
+            ExitCode::from(130)
+        }
         Err(err) => {
             output::print_error(&err);
             ExitCode::FAILURE

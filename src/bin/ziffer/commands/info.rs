@@ -66,6 +66,24 @@ pub fn run(args: InfoArgs) -> Result<()> {
     if !extras.is_empty() {
         println!("             {}", extras.join(", "));
     }
+    if let Some(run) = &model.training.run {
+        let images = match run.limit {
+            Some(limit) => format!("the first {} training images", thousands(limit)),
+            None => "every training image".to_string(),
+        };
+        let left = run.epochs.saturating_sub(history.len());
+        let state = match left {
+            0 => "finished".to_string(),
+            n => format!(
+                "{n} left: `ziffer train --resume {}` finishes it",
+                args.model.display()
+            ),
+        };
+        println!(
+            "run:         {} epochs on {images} of {} ({state})",
+            run.epochs, run.data.source
+        );
+    }
     match model.test_accuracy() {
         Some(acc) => {
             let seconds: f64 = history.iter().map(|e| e.seconds).sum();

@@ -3,6 +3,7 @@
 
 use crate::args::{DEFAULT_MODEL, ModelArgs, config, engine, parse_device, threads};
 use crate::data_args::{DataArgs, DatasetKind, training_sets};
+use crate::interrupt;
 use crate::output::{EPOCH_HEADER, describe, epoch_line, regularisation, thousands};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -15,6 +16,7 @@ use ziffer::history::EpochRecord;
 use ziffer::history::best_epoch;
 use ziffer::model::{Model, Resume};
 use ziffer::model_file;
+use ziffer::run::{DataRecord, RunRecord};
 use ziffer::schedule::DEFAULT_EPOCHS_FOR_ONE_RATE;
 use ziffer::settings::default_validation;
 use ziffer::settings::{DEFAULT_VALIDATION, SettingsChanges};
@@ -35,7 +37,8 @@ pub struct TrainArgs {
     pub model: ModelArgs,
 
     /// Number of epochs (passes over the training set) [default: the schedule's total, or 10 for
-    /// a single rate; with --resume, what is left of the model's schedule]
+    /// a single rate]; with --resume, N more epochs [default: what is left of the run that was
+    /// interrupted, or of the --lr schedule given]
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
 
@@ -48,7 +51,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub patience: Option<usize>,
 
-    /// Train on the first N training images only (quick runs)
+    /// Train on the first N training images only (quick runs) [default: all, or the resumed
+    /// run's]
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 
@@ -57,9 +61,16 @@ pub struct TrainArgs {
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
-    /// Continue training a saved model, with its own settings unless flags say otherwise
+    /// Continue training a saved model: alone, it finishes the run the file records (its data,
+    /// --limit, epochs and settings), ending bit for bit where the uninterrupted run would have;
+    /// flags given with it change what they name
     #[arg(long, value_name = "MODEL")]
     pub resume: Option<PathBuf>,
+
+    /// With --resume: train on data that differs from what the run recorded (else an error
+    /// that names the difference)
+    #[arg(long, requires = "resume")]
+    pub new_data: bool,
 
     /// Threads for the matrix products [default: the number of CPU cores]
     #[arg(long, value_name = "N")]
@@ -82,20 +93,73 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let start = Instant::now();
     let engine = engine(args.device, args.threads)?;
     let threads = threads(args.threads);
-    let classes = args.data.class_names(args.dataset)?;
-    let (mut model, out) = model_to_train(&args, classes)?;
+    let resumed = match &args.resume {
+        Some(path) => Some(
+            model_file::load(path)
+                .with_context(|| format!("cannot resume from {}", path.display()))?,
+        ),
+        None => None,
+    };
+    // The run the resumed file records, if it records one: its data unless flags name other.
+    let recorded = resumed.as_ref().and_then(|m| m.training.run.clone());
+    let data_args = match &recorded {
+        Some(run) if !args.data.given() => DataArgs::from_source(&run.data.source),
+        _ => args.data.clone(),
+    };
+    let classes = data_args.class_names(args.dataset)?;
+    let (mut model, out) = model_to_train(&args, resumed, classes)?;
     let epochs = epochs_to_run(&args, &model)?;
-    let data = args.data.load()?;
+    let data = match &recorded {
+        Some(run) if !args.data.given() => data_args.load().with_context(|| {
+            format!(
+                "the run in {} trained on {}: pass --data DIR (or --train and --test) to say \
+                 where that data is now",
+                args.resume.as_ref().expect("a resumed run").display(),
+                run.data.source
+            )
+        })?,
+        _ => data_args.load()?,
+    };
+    let data_record = DataRecord::of(data_args.source(), &data.train, &data.test);
+    if let Some(run) = &recorded
+        && let Some(difference) = run.data.difference(&data_record)
+        && !args.new_data
+    {
+        bail!(
+            "the data differs from what this run trained on ({difference}): give the run's data \
+             ({}), or pass --new-data to train on this data anyway",
+            run.data.source
+        );
+    }
     if args.resume.is_none() && args.validation.is_none() {
         model.training.settings.validation = default_validation(data.train.len());
     }
+    let limit = match (&recorded, args.limit) {
+        (_, Some(limit)) => Some(limit),
+        (Some(run), None) => run.limit,
+        (None, None) => None,
+    };
     let (train_set, validation_set) =
-        training_sets(data.train, model.settings().validation, args.limit)?;
+        training_sets(data.train, model.settings().validation, limit)?;
     if model.settings().patience.is_some() && validation_set.is_none() {
         bail!(
             "--patience stops on the validation accuracy, but there is no validation set: give --validation N"
         );
     }
+    let run = RunRecord {
+        epochs: model.epochs_trained() + epochs,
+        data: data_record,
+        limit,
+    };
+    let in_place = args.resume.as_ref() == Some(&out);
+    let unchanged = in_place && model.training.run.as_ref() == Some(&run);
+    model.training.run = Some(run);
+    // Saved before the first epoch too (unless the file already holds just this), so that a
+    // run killed at any point resumes with `--resume` alone.
+    if !unchanged {
+        model_file::save(&model, &out)?;
+    }
+    let interrupted = interrupt::catch()?;
 
     // Human-readable lines go to stdout, or to stderr when stdout is for --json.
     let say = |line: &str| {
@@ -154,6 +218,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             .progress_chars("=> "),
     );
     let mut saved_epoch = None;
+    let mut epoch_now = model.epochs_trained() + 1;
     let mut progress = Progress::start();
     let mut stopped_early = None;
     let sets = Sets {
@@ -164,6 +229,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let result = train(&mut model, sets, epochs, &*engine, |event| {
         match event {
             Event::EpochStart { epoch, .. } => {
+                epoch_now = epoch;
                 bar.reset();
                 bar.set_length(train_set.len() as u64);
                 bar.set_prefix(epoch.to_string());
@@ -171,6 +237,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 progress = Progress::start();
             }
             Event::Batch { images_done, loss } => {
+                if interrupted.is_set() {
+                    return Err(Error::Interrupted {
+                        epoch: epoch_now,
+                        images: images_done,
+                    });
+                }
                 // A batch takes about 0.1 ms: updating the bar each time would cost as much
                 // as the training, so it is updated ten times a second.
                 if let Some(rate) = progress.due(images_done) {
@@ -194,19 +266,28 @@ pub fn run(args: TrainArgs) -> Result<()> {
     });
     bar.finish_and_clear();
     if let Err(err) = result {
-        let diverged = matches!(err, Error::Diverged { .. });
-        let what = match saved_epoch {
-            Some(epoch) => format!(
+        let what = match (saved_epoch, model.epochs_trained()) {
+            (Some(epoch), _) => format!(
                 "the model after epoch {epoch} is saved in {}",
                 out.display()
             ),
-            None if out.exists() => format!("{} was left as it was", out.display()),
-            None => "no model was saved".to_string(),
+            (None, _) if in_place => format!("{} was left as it was", out.display()),
+            (None, 0) => format!("the untrained model is saved in {}", out.display()),
+            (None, epoch) => format!(
+                "the model after epoch {epoch} is saved in {}",
+                out.display()
+            ),
         };
-        let context = if diverged {
-            format!("training stopped: {what}")
-        } else {
-            format!("training failed; {what}")
+        let context = match err {
+            Error::Diverged { .. } => format!("training stopped: {what}"),
+            Error::Interrupted { epoch, images } => format!(
+                "interrupted in epoch {epoch} after {} of its {} images: {what} (epoch \
+                 {epoch}'s progress is not kept)\nresume with: {}",
+                thousands(images),
+                thousands(train_set.len()),
+                resume_command(&out, args.device)
+            ),
+            _ => format!("training failed; {what}"),
         };
         return Err(anyhow::Error::new(err).context(context));
     }
@@ -299,20 +380,22 @@ impl Progress {
 /// The model to train and where to save it: a new one from the flags, or the resumed one with
 /// the flags that were given overriding what it stored (the rules are the library's,
 /// [`Model::resume`]).
-fn model_to_train(args: &TrainArgs, classes: Vec<String>) -> Result<(Model, PathBuf)> {
+fn model_to_train(
+    args: &TrainArgs,
+    resumed: Option<Model>,
+    classes: Vec<String>,
+) -> Result<(Model, PathBuf)> {
     let m = &args.model;
     if m.batch_size == Some(0) {
         bail!("invalid batch size: --batch-size must be at least 1");
     }
-    let Some(path) = &args.resume else {
+    let (Some(path), Some(mut model)) = (&args.resume, resumed) else {
         let mut config = config(m, classes)?;
         config.settings.validation = args.validation.unwrap_or(DEFAULT_VALIDATION);
         config.settings.patience = args.patience;
         let out = args.out.clone().unwrap_or(PathBuf::from(DEFAULT_MODEL));
         return Ok((Model::new(&config)?, out));
     };
-    let mut model =
-        model_file::load(path).with_context(|| format!("cannot resume from {}", path.display()))?;
     let resume = Resume {
         layers: m.layers.clone(),
         activation: m.activation,
@@ -357,17 +440,38 @@ fn resume_error(err: Error) -> anyhow::Error {
     }
 }
 
-/// How many epochs to run now.
+/// How many epochs to run now: `--epochs` if given; with `--resume`, what is left of the `--lr`
+/// schedule given, else of the recorded run; else the schedule's total, or
+/// [`DEFAULT_EPOCHS_FOR_ONE_RATE`] for a single rate.
 fn epochs_to_run(args: &TrainArgs, model: &Model) -> Result<usize> {
     let done = model.epochs_trained();
-    match (args.epochs, model.settings().schedule.total_epochs()) {
+    let recorded = model.training.run.as_ref();
+    let run_target = recorded.filter(|_| args.resume.is_some() && args.model.lr.is_none());
+    let target = match run_target {
+        Some(run) => Some(run.epochs),
+        None => model.settings().schedule.total_epochs(),
+    };
+    match (args.epochs, target) {
         (Some(0), _) => bail!("invalid epochs: --epochs must be at least 1"),
         (Some(n), _) => Ok(n),
-        (None, Some(total)) if total > done => Ok(total - done),
+        (None, Some(target)) if target > done => Ok(target - done),
+        (None, Some(target)) if run_target.is_some() => bail!(
+            "the run is finished: the model has trained the {target} epochs it was asked for; \
+             pass --epochs N to train N more"
+        ),
         (None, Some(total)) => bail!(
             "the model has already trained {done} epochs, its schedule's {total}; \
              pass --epochs N to train more"
         ),
         (None, None) => Ok(DEFAULT_EPOCHS_FOR_ONE_RATE),
     }
+}
+
+/// The command that resumes the run saved in `out`.
+fn resume_command(out: &std::path::Path, device: Device) -> String {
+    let device = match device {
+        Device::Cpu => String::new(),
+        other => format!(" --device {other}"),
+    };
+    format!("ziffer train --resume {}{device}", out.display())
 }
