@@ -1,6 +1,7 @@
 // The page of `ziffer serve`: draw, send the drawing as a PNG to /api/predict (the same
-// preprocessing as `ziffer predict`), and show what comes back. No library, no network
-// access beyond this server.
+// preprocessing as `ziffer predict`), and show what comes back; teach it one drawing through
+// /api/learn; and, under `ziffer train --serve`, watch training live through the server-sent
+// events of /api/training/events. No library, no network access beyond this server.
 "use strict";
 
 const pad = document.getElementById("pad");
@@ -11,6 +12,8 @@ let strokes = [];      // each stroke: a list of [x, y] in canvas pixels
 let current = null;
 let timer = null;
 let inFlight = 0;
+let lastInput = null;  // the 784 inputs of the last answer, for "learn this"
+let label = null;      // the class chosen for "learn this"
 
 function clearPad() {
   ctx.fillStyle = "#000";
@@ -72,9 +75,46 @@ document.getElementById("file").addEventListener("change", (e) => {
   if (file) send(file, file.type || "application/octet-stream");
 });
 
+// A test-set digit instead of a drawing: shown on the pad, read as the network reads MNIST
+// (already centred by mass, so not preprocessed again), and its true class chosen for "learn this".
+document.getElementById("test-digit").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const index = document.getElementById("test-index").value;
+  try {
+    const response = await fetch("/api/test-digit?index=" + encodeURIComponent(index));
+    const digit = await response.json();
+    if (!response.ok) { statusLine.textContent = digit.error || ("error " + response.status); return; }
+    strokes = [];
+    const small = document.createElement("canvas");
+    small.width = 28; small.height = 28;
+    shade(small.getContext("2d"), digit.pixels, false);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(small, 0, 0, pad.width, pad.height);
+    statusLine.textContent = "Test digit " + digit.index + " of " + digit.count.toLocaleString("en") +
+      ", labelled " + (model ? model.class_names[digit.label] : digit.label) + ".";
+    const id = ++inFlight;
+    const answer = await fetch("/api/predict", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ pixels: digit.pixels, preprocess: false }),
+    });
+    const data = await answer.json();
+    if (id !== inFlight) return;
+    if (!answer.ok) { statusLine.textContent = data.error || ("error " + answer.status); return; }
+    label = null;
+    chooseLabel(digit.label);
+    show(data);
+  } catch (err) {
+    statusLine.textContent = "The server did not answer: " + err.message;
+  }
+});
+
 function showEmpty() {
   statusLine.textContent = "Draw a digit in the black square.";
   document.getElementById("answer").textContent = "–";
+  lastInput = null;
+  label = null;
+  document.getElementById("learn").disabled = true;
+  document.querySelectorAll("#labels button").forEach((b) => b.setAttribute("aria-checked", "false"));
 }
 
 function schedule() {
@@ -149,6 +189,9 @@ function show(data) {
   });
   shade(document.getElementById("input").getContext("2d"), data.input, false);
   showLayers(data.activations);
+  lastInput = data.input;
+  if (label === null) chooseLabel(data.digit);
+  document.getElementById("learn").disabled = false;
 }
 
 function showLayers(activations) {
@@ -203,7 +246,15 @@ async function loadModel() {
     document.getElementById("model-info").textContent = "Network " + model.layers.join("-") + ", " +
       model.activation + ", " + model.parameters.toLocaleString("en") + " parameters, " +
       model.epochs + " epochs, test accuracy " + acc + ".";
+    // Each formula links to its line in docs/how-it-works.md, which the server serves.
+    document.querySelectorAll("a.formula").forEach((a) => {
+      const line = model.docs && model.docs[a.dataset.doc];
+      if (line) a.href = "/how-it-works#L" + line;
+    });
+    makeLabels();
+    if (model.live_training && !live) startLive();
     const weights = document.getElementById("weights");
+    weights.replaceChildren();
     (model.looks_for[0] || []).forEach((w, n) => {
       const c = document.createElement("canvas");
       c.width = 28; c.height = 28;
@@ -219,6 +270,231 @@ async function loadModel() {
   } catch (err) {
     document.getElementById("model-info").textContent = "Cannot load the model: " + err.message;
   }
+}
+
+// ---- Teach it: one forward pass, one backward pass, one update, for the drawing alone ----------
+
+function makeLabels() {
+  const root = document.getElementById("labels");
+  if (root.children.length) return;
+  model.class_names.forEach((name, c) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = name;
+    b.setAttribute("role", "radio");
+    b.setAttribute("aria-checked", "false");
+    b.setAttribute("aria-label", "it is " + name);
+    b.addEventListener("click", () => chooseLabel(c));
+    root.appendChild(b);
+  });
+}
+
+function chooseLabel(c) {
+  label = c;
+  document.querySelectorAll("#labels button").forEach((b, i) => b.setAttribute("aria-checked", String(i === c)));
+}
+
+document.getElementById("learn").addEventListener("click", async () => {
+  const teachStatus = document.getElementById("teach-status");
+  if (!lastInput || label === null) { teachStatus.textContent = "Draw a digit and choose its class first."; return; }
+  try {
+    const response = await fetch("/api/learn", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ pixels: lastInput, label, preprocess: false }),
+    });
+    const data = await response.json();
+    if (!response.ok) { teachStatus.textContent = data.error || ("error " + response.status); return; }
+    showLesson(data);
+  } catch (err) {
+    teachStatus.textContent = "The server did not answer: " + err.message;
+  }
+});
+
+function barRow(root, name, value, scale, cls, text) {
+  const labelCell = document.createElement("span");
+  labelCell.textContent = name;
+  const track = document.createElement("div");
+  const bar = document.createElement("div");
+  bar.className = "bar " + cls;
+  bar.style.width = (100 * Math.min(1, Math.abs(value) / scale)).toFixed(1) + "%";
+  bar.setAttribute("role", "img");
+  bar.setAttribute("aria-label", name + ": " + text);
+  track.appendChild(bar);
+  const valueCell = document.createElement("span");
+  valueCell.textContent = text;
+  root.append(labelCell, track, valueCell);
+}
+
+function showLesson(data) {
+  const name = (c) => model.class_names[c];
+  const pct = (p) => (100 * p).toFixed(1) + "%";
+  document.getElementById("lesson").hidden = false;
+  document.getElementById("teach-status").textContent = "Taught " + name(data.label) + " with η = " +
+    data.lr + ": its probability went from " + pct(data.probabilities_before[data.label]) + " to " +
+    pct(data.probabilities_after[data.label]) + "; the loss from " + data.loss_before.toFixed(4) +
+    " to " + data.loss_after.toFixed(4) + ".";
+  const error = document.getElementById("output-error");
+  error.replaceChildren();
+  const errors = data.output_before.map((a, c) => a - data.target[c]);
+  const largest = Math.max(1e-9, ...errors.map(Math.abs));
+  errors.forEach((e, c) => {
+    barRow(error, name(c) + (data.target[c] ? " (Y=1)" : ""), e, largest, e < 0 ? "negative" : "", e.toFixed(3));
+  });
+  const grads = document.getElementById("gradients");
+  grads.replaceChildren();
+  data.changed_most.forEach((n) => {
+    const c = document.createElement("canvas");
+    c.width = 28; c.height = 28;
+    c.tabIndex = 0;
+    c.title = "layer 1, neuron " + n + ": dW row";
+    c.setAttribute("role", "img");
+    c.setAttribute("aria-label", "the gradient of layer 1, neuron " + n);
+    shade(c.getContext("2d"), data.gradients[n].map((v) => v / 100), true);
+    grads.appendChild(c);
+  });
+  const pairs = document.getElementById("before-after");
+  pairs.replaceChildren();
+  data.probabilities_before.forEach((p, c) => {
+    const after = data.probabilities_after[c];
+    const labelCell = document.createElement("span");
+    labelCell.textContent = name(c);
+    const track = document.createElement("div");
+    for (const [value, cls] of [[p, "before"], [after, "after"]]) {
+      const bar = document.createElement("div");
+      bar.className = "bar " + cls;
+      bar.style.width = pct(value);
+      bar.setAttribute("role", "img");
+      bar.setAttribute("aria-label", name(c) + " " + cls + ": " + pct(value));
+      track.appendChild(bar);
+    }
+    const valueCell = document.createElement("span");
+    valueCell.textContent = pct(p) + " → " + pct(after);
+    pairs.append(labelCell, track, valueCell);
+  });
+}
+
+// ---- Watch it learn: the events of `ziffer train --serve` -------------------------------------
+
+let live = null;
+
+function startLive() {
+  const panel = document.getElementById("training-panel");
+  panel.hidden = false;
+  live = { epochs: [], running: [], total: null, source: new EventSource("/api/training/events") };
+  const on = (name, f) => live.source.addEventListener(name, (e) => f(JSON.parse(e.data)));
+  const status = document.getElementById("training-status");
+  on("start", (d) => {
+    live.total = d.done_before + d.epochs;
+    status.textContent = "Training " + d.layers.join("-") + " for " + d.epochs + " epochs on " +
+      d.images.toLocaleString("en") + " images.";
+  });
+  on("progress", (d) => {
+    document.getElementById("training-progress").value = d.batches / d.batches_per_epoch;
+    const loss = d.running_loss == null ? "" : ", running loss " + d.running_loss.toFixed(4);
+    status.textContent = "Epoch " + d.epoch + (live.total ? " of " + live.total : "") + ", learning rate " +
+      d.lr + ": batch " + d.batches + " of " + d.batches_per_epoch + ", " +
+      Math.round(d.images_per_second).toLocaleString("en") + " images/s" + loss + ".";
+    if (d.running_loss != null) { live.running.push([d.epoch - 1 + d.batches / d.batches_per_epoch, d.running_loss]); drawCurves(); }
+  });
+  on("epoch", (d) => {
+    live.epochs.push(d);
+    live.running = live.running.filter(([x]) => x > d.epoch);
+    const v = d.validation_accuracy == null ? "" : ", validation " + (100 * d.validation_accuracy).toFixed(2) + "%";
+    status.textContent = "Epoch " + d.epoch + " done in " + d.seconds.toFixed(1) + " s: loss " +
+      d.train_loss.toFixed(4) + ", test " + (100 * d.test_accuracy).toFixed(2) + "%" + v + ".";
+    drawCurves();
+  });
+  on("snapshot", (d) => { drawTrainingWeights(d.weights); drawConfusion(d.confusion); });
+  on("done", (d) => {
+    live.source.close();
+    document.getElementById("training-progress").value = 1;
+    const acc = d.test_accuracy == null ? "" : ": test accuracy " + (100 * d.test_accuracy).toFixed(2) + "%";
+    status.textContent = "Training " + (d.stopped ? "stopped (" + d.stopped + ")" : "finished") +
+      " after " + d.epochs + " epochs" + acc + ". Draw a digit to try the new model.";
+    document.body.classList.add("trained");
+    loadModel();  // the drawing view, with the trained model, without reloading the page
+    pad.focus();
+  });
+}
+
+function axes(canvas, yMin, yMax, label) {
+  const c = canvas.getContext("2d");
+  c.clearRect(0, 0, canvas.width, canvas.height);
+  c.strokeStyle = "#999"; c.fillStyle = "#333"; c.font = "11px system-ui";
+  c.strokeRect(40, 10, canvas.width - 50, canvas.height - 35);
+  c.fillText(yMax.toFixed(label === "%" ? 1 : 3), 2, 16);
+  c.fillText(yMin.toFixed(label === "%" ? 1 : 3), 2, canvas.height - 25);
+  c.fillText("epoch", canvas.width - 40, canvas.height - 5);
+  return c;
+}
+
+function plot(c, canvas, points, xMax, yMin, yMax, color, dashed) {
+  if (!points.length) return;
+  const x = (v) => 40 + (canvas.width - 50) * v / Math.max(1, xMax);
+  const y = (v) => 10 + (canvas.height - 35) * (1 - (v - yMin) / Math.max(1e-9, yMax - yMin));
+  c.strokeStyle = color; c.fillStyle = color; c.setLineDash(dashed ? [4, 3] : []);
+  c.beginPath();
+  points.forEach(([px, py], i) => (i ? c.lineTo(x(px), y(py)) : c.moveTo(x(px), y(py))));
+  c.stroke();
+  c.setLineDash([]);
+  if (!dashed) points.forEach(([px, py]) => { c.beginPath(); c.arc(x(px), y(py), 2.5, 0, 7); c.fill(); });
+}
+
+function drawCurves() {
+  const xMax = Math.max(live.total || 1, live.epochs.length);
+  const lossCanvas = document.getElementById("loss-curve");
+  const losses = live.epochs.map((e) => [e.epoch, e.train_loss]);
+  const all = losses.map((p) => p[1]).concat(live.running.map((p) => p[1]));
+  const top = all.length ? Math.max(...all) : 1;
+  const c = axes(lossCanvas, 0, top, "");
+  plot(c, lossCanvas, losses, xMax, 0, top, "#2f855a", false);
+  plot(c, lossCanvas, live.running, xMax, 0, top, "#2f855a", true);
+  const accCanvas = document.getElementById("accuracy-curve");
+  const test = live.epochs.map((e) => [e.epoch, 100 * e.test_accuracy]);
+  const validation = live.epochs.filter((e) => e.validation_accuracy != null).map((e) => [e.epoch, 100 * e.validation_accuracy]);
+  const values = test.concat(validation).map((p) => p[1]);
+  const low = values.length ? Math.floor(Math.min(...values)) : 0;
+  const a = axes(accCanvas, low, 100, "%");
+  plot(a, accCanvas, test, xMax, low, 100, "#2b6cb0", false);
+  plot(a, accCanvas, validation, xMax, low, 100, "#c05621", false);
+}
+
+function drawTrainingWeights(weights) {
+  const root = document.getElementById("training-weights");
+  while (root.children.length < weights.length) {
+    const c = document.createElement("canvas");
+    c.width = 28; c.height = 28;
+    c.setAttribute("role", "img");
+    c.setAttribute("aria-label", "weights of layer 1, neuron " + root.children.length);
+    root.appendChild(c);
+  }
+  weights.forEach((w, n) => shade(root.children[n].getContext("2d"), w.map((v) => v / 100), true));
+}
+
+function drawConfusion(confusion) {
+  const table = document.getElementById("confusion");
+  table.replaceChildren();
+  if (!confusion) return;
+  const head = document.createElement("tr");
+  head.appendChild(document.createElement("th"));
+  confusion.forEach((_, c) => { const th = document.createElement("th"); th.textContent = model ? model.class_names[c].slice(0, 3) : c; head.appendChild(th); });
+  table.appendChild(head);
+  confusion.forEach((row, t) => {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th");
+    th.textContent = model ? model.class_names[t].slice(0, 3) : t;
+    tr.appendChild(th);
+    const total = row.reduce((a, b) => a + b, 0) || 1;
+    row.forEach((n, p) => {
+      const td = document.createElement("td");
+      td.textContent = n;
+      const share = n / total;
+      td.style.background = t === p ? "rgba(47,133,90," + share + ")" : "rgba(197,48,48," + Math.min(1, 5 * share) + ")";
+      td.title = n + " images of " + t + " read as " + p;
+      tr.appendChild(td);
+    });
+    table.appendChild(tr);
+  });
 }
 
 clearPad();

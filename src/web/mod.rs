@@ -29,24 +29,30 @@
 //! over [`MAX_BODY_BYTES`], 415 for an unsupported content type, 422 for an image without a digit,
 //! 503 when a request waits longer than [`REQUEST_TIMEOUT`].
 
+mod docs;
+mod learn;
+pub mod live;
+
 use crate::data::CLASSES;
 use crate::data::batch::normalise_pixel;
 use crate::model::Model;
 use crate::nn::network::Network;
 use crate::predict::{Confidence, Prediction, activations, read_activations};
 use crate::preprocess::{PIXELS, Preprocessed, preprocess_bytes, preprocess_gray};
+use crate::web::live::Feed;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
+use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -61,13 +67,55 @@ const INDEX_HTML: &str = include_str!("index.html");
 const APP_JS: &str = include_str!("app.js");
 const STYLE_CSS: &str = include_str!("style.css");
 
-/// What every request shares: the model, and what is computed from it once.
+/// What every request shares: the model served, the permits, and a training run's events.
 struct AppState {
-    model: Model,
+    /// Replaced after each epoch while `ziffer train --serve` trains ([`Swap`]).
+    served: RwLock<Arc<Served>>,
     confidence: Confidence,
-    /// The body of `GET /api/model`, serialised once.
-    model_json: Bytes,
     permits: Semaphore,
+    /// The events of the training run, under `ziffer train --serve`.
+    feed: Option<Arc<Feed>>,
+    /// The bundled MNIST test set, read on the first `GET /api/test-digit` (or why it cannot be).
+    test_set: std::sync::OnceLock<Result<crate::data::Dataset, String>>,
+}
+
+/// A model and what is computed from it once.
+struct Served {
+    model: Model,
+    /// The body of `GET /api/model`.
+    json: Bytes,
+}
+
+impl Served {
+    fn new(model: Model, live: bool) -> crate::Result<Served> {
+        let json = serde_json::to_vec(&model_description(&model, live)).map_err(|err| {
+            crate::Error::bad_model("<memory>", format!("cannot describe it as JSON: {err}"))
+        })?;
+        Ok(Served {
+            model,
+            json: Bytes::from(json),
+        })
+    }
+}
+
+impl AppState {
+    fn served(&self) -> Arc<Served> {
+        Arc::clone(&self.served.read().expect("the served model's lock"))
+    }
+}
+
+/// The handle that replaces the model a [`training_router`] serves, e.g. after each epoch.
+#[derive(Clone)]
+pub struct Swap(Arc<AppState>);
+
+impl Swap {
+    /// Serves `model` from now on; requests under way finish with the model they began with.
+    pub fn serve(&self, model: Model) -> crate::Result<()> {
+        check_model(&model)?;
+        let served = Arc::new(Served::new(model, self.0.feed.is_some())?);
+        *self.0.served.write().expect("the served model's lock") = served;
+        Ok(())
+    }
 }
 
 /// An error answer: a status and a message, sent as JSON.
@@ -124,17 +172,27 @@ pub fn check_model(model: &Model) -> crate::Result<()> {
 
 /// The page and the API for `model`, which must read digits ([`check_model`]).
 pub fn router(model: Model) -> crate::Result<Router> {
+    Ok(build(model, None)?.0)
+}
+
+/// The page and the API for a training run, `ziffer train --serve`: [`router`]'s, plus the run's
+/// events from `feed` on `GET /api/training/events` ([`live`]); the [`Swap`] replaces the model
+/// served (start with the untrained one).
+pub fn training_router(model: Model, feed: Arc<Feed>) -> crate::Result<(Router, Swap)> {
+    build(model, Some(feed))
+}
+
+fn build(model: Model, feed: Option<Arc<Feed>>) -> crate::Result<(Router, Swap)> {
     check_model(&model)?;
-    let model_json = Bytes::from(serde_json::to_vec(&model_description(&model)).map_err(
-        |err| crate::Error::bad_model("<memory>", format!("cannot describe it as JSON: {err}")),
-    )?);
     let state = Arc::new(AppState {
-        model,
+        served: RwLock::new(Arc::new(Served::new(model, feed.is_some())?)),
         confidence: Confidence::default(),
-        model_json,
         permits: Semaphore::new(MAX_CONCURRENT_PREDICTIONS),
+        feed,
+        test_set: std::sync::OnceLock::new(),
     });
-    Ok(Router::new()
+    let swap = Swap(Arc::clone(&state));
+    let router = Router::new()
         .route(
             "/",
             get(|| async { page(INDEX_HTML, "text/html; charset=utf-8") }),
@@ -149,10 +207,15 @@ pub fn router(model: Model) -> crate::Result<Router> {
         )
         .route("/api/model", get(get_model))
         .route("/api/predict", post(post_predict))
+        .route("/api/learn", post(learn::post_learn))
+        .route("/api/training/events", get(training_events))
+        .route("/api/test-digit", get(test_digit))
+        .route("/how-it-works", get(|| async { docs::page() }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(timeout))
-        .with_state(state))
+        .with_state(state);
+    Ok((router, swap))
 }
 
 /// Serves `model` on `listener` until `shutdown` completes, then finishes the requests under way.
@@ -161,8 +224,17 @@ pub async fn serve(
     model: Model,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> crate::Result<()> {
-    let app = router(model)?;
-    axum::serve(listener, app)
+    serve_router(listener, router(model)?, shutdown).await
+}
+
+/// Serves `router` (from [`router`] or [`training_router`]) on `listener` until `shutdown`
+/// completes, then finishes the requests under way.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> crate::Result<()> {
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|source| crate::Error::io("the web server", "serving", source))
@@ -197,9 +269,69 @@ async fn timeout(request: Request, next: Next) -> Response {
 async fn get_model(State(state): State<Arc<AppState>>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        state.model_json.clone(),
+        state.served().json.clone(),
     )
         .into_response()
+}
+
+/// The query of `GET /api/test-digit`.
+#[derive(Debug, Deserialize)]
+struct TestDigit {
+    index: usize,
+}
+
+/// `GET /api/test-digit?index=N`: image `N` of the bundled MNIST test set, to look at instead of
+/// drawing (from the keyboard, say): `{index, label, count, pixels}`, 784 values in `[0, 1]`.
+async fn test_digit(State(state): State<Arc<AppState>>, query: Query<TestDigit>) -> Response {
+    let loaded = state.test_set.get_or_init(|| {
+        crate::data::mnist::load_bundled()
+            .map(|data| data.test)
+            .map_err(|err| err.to_string())
+    });
+    let set = match loaded {
+        Ok(set) => set,
+        Err(err) => {
+            return ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no test digits to show: {err}"),
+            )
+            .into_response();
+        }
+    };
+    let index = query.index;
+    if index >= set.len() || set.pixels_per_image() != PIXELS {
+        return ApiError::bad_request(format!(
+            "there is no test digit {index}: give 0 to {}",
+            set.len() - 1
+        ))
+        .into_response();
+    }
+    let pixels: Vec<f32> = set
+        .image(index)
+        .iter()
+        .map(|&p| normalise_pixel(p))
+        .collect();
+    axum::Json(json!({
+        "index": index,
+        "label": set.label(index),
+        "count": set.len(),
+        "pixels": pixels,
+    }))
+    .into_response()
+}
+
+/// `GET /api/training/events`: the training run's server-sent events ([`live`]).
+async fn training_events(State(state): State<Arc<AppState>>) -> Response {
+    match &state.feed {
+        Some(feed) => Sse::new(live::event_stream(feed))
+            .keep_alive(KeepAlive::default())
+            .into_response(),
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no training run here: `ziffer train --serve` trains and shows it live",
+        )
+        .into_response(),
+    }
 }
 
 /// The JSON form of a drawing: 784 values in `[0, 1]`, ink = 1.
@@ -357,7 +489,8 @@ fn read_digit(state: &AppState, input: Input) -> Result<Value, ApiError> {
             (pixels, None)
         }
     };
-    let network = &state.model.network;
+    let served = state.served();
+    let network = &served.model.network;
     // One forward pass gives both the answer and the layers the page shows.
     let activations = activations(network, &pixels)?;
     let prediction = read_activations(&activations, &state.confidence);
@@ -406,10 +539,12 @@ fn answer(
     })
 }
 
-/// The description `GET /api/model` returns.
-fn model_description(model: &Model) -> Value {
+/// The description `GET /api/model` returns; `live` if a training run's events can be watched.
+fn model_description(model: &Model, live: bool) -> Value {
     let network = &model.network;
     json!({
+        "live_training": live,
+        "docs": docs::lines(),
         "layers": network.sizes(),
         "activation": network.activation().to_string(),
         "output": network.functions().output.to_string(),

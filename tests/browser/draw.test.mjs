@@ -3,7 +3,8 @@
 //
 // It draws a vertical stroke with the mouse (pointer events), then checks that the page shows a
 // prediction, the 28x28 input the network received, every layer's activations and the first
-// layer's weights, and that the browser logged no error.
+// layer's weights; teaches the drawing as a 1 ("learn this") and checks the gradients shown; and
+// that the browser logged no error.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -69,6 +70,43 @@ test("drawing a stroke shows a prediction, the input and every layer, with no co
     assert.match(await page.locator("#neuron-title").textContent(), /looks for/);
 
     await page.screenshot({ path: process.env.SCREENSHOT || join(tmpdir(), "ziffer-page.png"), fullPage: false });
+
+    // Teach it: the label the network read is chosen; pick "1", press "learn this", and the
+    // page shows the output error, the gradients and the probabilities before and after.
+    await page.locator("#labels button", { hasText: /^1$/ }).click();
+    assert.equal(await page.locator("#labels button[aria-checked=true]").textContent(), "1");
+    await page.locator("#learn").click();
+    await page.waitForFunction(() => !document.getElementById("lesson").hidden, null, { timeout: 10000 });
+    assert.match(await page.locator("#teach-status").textContent(), /Taught 1 with η = 0.5: its probability went from/);
+    assert.equal(await page.locator("#output-error .bar").count(), 10);
+    assert.equal(await page.locator("#gradients canvas").count(), 8);
+    assert.equal(await page.locator("#before-after .bar").count(), 20);
+    // The formulas link to their lines in the served docs/how-it-works.md.
+    const href = await page.locator("a.formula[data-doc=output_error]").first().getAttribute("href");
+    assert.match(href, /^\/how-it-works#L\d+$/);
+    const docs = await page.request.get(new URL(href, url).toString());
+    assert.match(await docs.text(), /dA\[L\] = A\[L\] − Y/);
+    // The gradient images: only the drawn pixels move a weight, so they are not blank.
+    const colored = await page.evaluate(() => {
+      const c = document.querySelector("#gradients canvas");
+      const d = c.getContext("2d").getImageData(0, 0, 28, 28).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 2]) n++;
+      return n;
+    });
+    assert.ok(colored > 0, "the gradient image is blank");
+    await page.locator("#teach-panel").screenshot({ path: process.env.SCREENSHOT_TEACH || join(tmpdir(), "ziffer-teach.png") });
+
+    // From the keyboard alone: a test digit by its number, read, then taught with its label.
+    await page.locator("#test-index").focus();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("7");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => /Test digit 7 of 10,000, labelled 9/.test(document.getElementById("status").textContent));
+    assert.equal(await page.locator("#labels button[aria-checked=true]").textContent(), "9");
+    await page.locator("#learn").focus();
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => /Taught 9/.test(document.getElementById("teach-status").textContent));
     assert.deepEqual(errors, [], "console errors");
   } finally {
     await browser.close();

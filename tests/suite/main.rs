@@ -11,6 +11,7 @@
 //! | [`engine`] | the CPU engine gives the plain recipes' bits, whatever the thread count |
 //! | [`experiments`] | every kind of network through train, info, eval, predict and sweep |
 //! | [`gradients`] | backprop against finite differences; every optimizer lowers the loss |
+//! | [`live`] | `ziffer train --serve`: the run's events watched live, the trained model served, "learn this" |
 //! | [`model_file`] | model files: round trips, damaged files, interrupted saves |
 //! | [`onnx`] | ONNX export: the file decoded back, its graph run against ziffer, `ziffer export` |
 //! | [`plots`] | every picture ziffer draws |
@@ -30,6 +31,7 @@ mod docs;
 mod engine;
 mod experiments;
 mod gradients;
+mod live;
 mod model_file;
 mod onnx;
 mod plots;

@@ -221,7 +221,7 @@ fn ctrl_c_stops_at_a_batch_keeps_the_last_epoch_and_prints_the_command_that_resu
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(
-        stderr.contains("stopping at the end of this batch"),
+        stderr.contains("training stops at the end of this batch"),
         "{stderr}"
     );
     let saved = ziffer::model_file::load(&stopped).unwrap().epochs_trained();

@@ -28,7 +28,7 @@ pub fn catch() -> Result<Interrupted> {
             std::process::exit(130);
         }
         eprintln!(
-            "\nziffer: stopping at the end of this batch (press Ctrl-C again to quit at once)"
+            "\nziffer: stopping (training stops at the end of this batch; press Ctrl-C again to quit at once)"
         );
     })
     .context("cannot catch Ctrl-C")?;

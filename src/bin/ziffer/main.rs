@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod data_args;
 mod interrupt;
+mod live;
 mod output;
 
 use clap::Parser;

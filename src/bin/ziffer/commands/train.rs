@@ -4,11 +4,14 @@
 use crate::args::{DEFAULT_MODEL, ModelArgs, config, engine, parse_device, threads};
 use crate::data_args::{DataArgs, DatasetKind, training_sets};
 use crate::interrupt;
+use crate::live::LiveServer;
 use crate::output::{EPOCH_HEADER, describe, epoch_line, regularisation, thousands};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 use ziffer::Error;
 use ziffer::device::Device;
@@ -21,6 +24,8 @@ use ziffer::schedule::DEFAULT_EPOCHS_FOR_ONE_RATE;
 use ziffer::settings::default_validation;
 use ziffer::settings::{DEFAULT_VALIDATION, SettingsChanges};
 use ziffer::train::{Event, Sets, train};
+use ziffer::web::Swap;
+use ziffer::web::live::{Feed, Reporter};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -79,6 +84,12 @@ pub struct TrainArgs {
     /// Where the maths runs: cpu (bit-reproducible, the reference) or cuda[:N], an NVIDIA GPU
     #[arg(long, value_name = "DEVICE", default_value = "cpu", value_parser = parse_device)]
     pub device: Device,
+
+    /// Show the run live in the browser page at this address (curves, weights, confusion
+    /// matrix), then the trained model in the drawing view until Ctrl-C [default address:
+    /// 127.0.0.1:8080]
+    #[arg(long, value_name = "IP:PORT", num_args = 0..=1, default_missing_value = "127.0.0.1:8080")]
+    pub serve: Option<SocketAddr>,
 
     /// Print one JSON object on stdout at the end (progress goes to stderr)
     #[arg(long)]
@@ -205,6 +216,25 @@ pub fn run(args: TrainArgs) -> Result<()> {
         t.seed,
         engine.describe()
     ));
+    let server = match args.serve {
+        Some(addr) => Some(LiveTraining::start(addr, &model, &data.test)?),
+        None => None,
+    };
+    if let Some(server) = &server {
+        eprintln!(
+            "ziffer: watch it learn on {} (the page shows the trained model when training ends)",
+            server.server.url
+        );
+    }
+    let mut reporter = server.as_ref().map(|s| s.reporter(&data.test));
+    if let Some(reporter) = &reporter {
+        reporter.start(
+            &model.network,
+            epochs,
+            model.epochs_trained(),
+            train_set.len(),
+        );
+    }
     say(EPOCH_HEADER);
 
     let bar = if args.quiet {
@@ -228,7 +258,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     let result = train(&mut model, sets, epochs, &*engine, |event| {
         match event {
-            Event::EpochStart { epoch, .. } => {
+            Event::EpochStart { epoch, lr, batches } => {
+                if let Some(reporter) = &mut reporter {
+                    reporter.epoch_start(epoch, lr, batches);
+                }
                 epoch_now = epoch;
                 bar.reset();
                 bar.set_length(train_set.len() as u64);
@@ -243,6 +276,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
                         images: images_done,
                     });
                 }
+                if let Some(reporter) = &mut reporter {
+                    reporter.batch(images_done, loss);
+                }
                 // A batch takes about 0.1 ms: updating the bar each time would cost as much
                 // as the training, so it is updated ten times a second.
                 if let Some(rate) = progress.due(images_done) {
@@ -256,6 +292,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 model_file::save(model, &out)?;
                 saved_epoch = Some(record.epoch);
                 say(&epoch_line(record));
+                if let Some(reporter) = &mut reporter {
+                    reporter.epoch_end(record, model);
+                }
             }
             Event::EarlyStop {
                 best_epoch,
@@ -265,6 +304,16 @@ pub fn run(args: TrainArgs) -> Result<()> {
         Ok(())
     });
     bar.finish_and_clear();
+    if let Some(reporter) = reporter {
+        let stopped = match &result {
+            Ok(()) if stopped_early.is_some() => Some("early"),
+            Ok(()) => None,
+            Err(Error::Interrupted { .. }) => Some("interrupted"),
+            Err(Error::Diverged { .. }) => Some("diverged"),
+            Err(_) => Some("failed"),
+        };
+        reporter.done(model.epochs_trained(), model.test_accuracy(), stopped);
+    }
     if let Err(err) = result {
         let what = match (saved_epoch, model.epochs_trained()) {
             (Some(epoch), _) => format!(
@@ -346,7 +395,45 @@ pub fn run(args: TrainArgs) -> Result<()> {
         100.0 * accuracy,
         model.epochs_trained()
     ));
+    if let Some(server) = server {
+        eprintln!(
+            "ziffer: still serving the trained model on {} (Ctrl-C to stop)",
+            server.server.url
+        );
+        while !interrupted.is_set() {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        server.server.stop();
+    }
     Ok(())
+}
+
+/// The page's server of `--serve`, and the feed of the run's events.
+struct LiveTraining {
+    server: LiveServer,
+    feed: Arc<Feed>,
+    swap: Swap,
+}
+
+impl LiveTraining {
+    fn start(addr: SocketAddr, model: &Model, test: &ziffer::data::Dataset) -> Result<Self> {
+        let feed = Arc::new(Feed::default());
+        ziffer::metrics::check_fits(&model.network, test)?;
+        let (router, swap) = ziffer::web::training_router(model.clone(), Arc::clone(&feed))
+            .context("--serve shows networks that read 28x28 images into 10 classes")?;
+        let server = LiveServer::start(addr, router)?;
+        Ok(LiveTraining { server, feed, swap })
+    }
+
+    /// What the training loop tells: each epoch's model is served once pictured.
+    fn reporter(&self, test: &ziffer::data::Dataset) -> Reporter {
+        let swap = self.swap.clone();
+        Reporter::new(Arc::clone(&self.feed), test.clone(), move |model| {
+            if let Err(err) = swap.serve(model) {
+                eprintln!("ziffer: cannot serve the new model: {err}");
+            }
+        })
+    }
 }
 
 /// When to redraw the progress bar, and the images per second since the epoch began.
