@@ -149,6 +149,59 @@ pub fn activations(network: &Network, pixels: &[u8]) -> Result<Vec<Vec<f32>>> {
         .collect())
 }
 
+/// One connection's share of a neuron's input for one image: `W[l][to][from] · A[l−1][from]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Contribution {
+    /// The neuron of the layer below (a pixel for the first layer).
+    pub from: usize,
+    /// The neuron it feeds.
+    pub to: usize,
+    /// `w·a`: positive excites, negative inhibits.
+    pub value: f32,
+}
+
+/// For each layer `l = 1..=L`, the `k` connections with the largest `|W[l][o][i] · A[l−1][i]|`
+/// for one image, largest first: what the page's network view draws, each line as wide as its
+/// contribution to `Z[l] = W[l]·A[l−1] + B[l]`. `pixels` are the image's inputs in MNIST form,
+/// `layers` its [`activations`].
+pub fn strongest_contributions(
+    network: &Network,
+    pixels: &[u8],
+    layers: &[Vec<f32>],
+    k: usize,
+) -> Vec<Vec<Contribution>> {
+    let x: Vec<f32> = pixels.iter().map(|&p| normalise_pixel(p)).collect();
+    network
+        .layers()
+        .iter()
+        .enumerate()
+        .map(|(l, layer)| {
+            let below = if l == 0 { &x } else { &layers[l - 1] };
+            let mut all: Vec<Contribution> = (0..layer.outputs)
+                .flat_map(|o| {
+                    let row = &layer.weight[o * layer.inputs..(o + 1) * layer.inputs];
+                    row.iter()
+                        .zip(below)
+                        .enumerate()
+                        .map(move |(i, (w, a))| Contribution {
+                            from: i,
+                            to: o,
+                            value: w * a,
+                        })
+                })
+                .filter(|c| c.value != 0.0)
+                .collect();
+            let k = k.min(all.len());
+            if k > 0 {
+                all.select_nth_unstable_by(k - 1, |a, b| b.value.abs().total_cmp(&a.value.abs()));
+                all.truncate(k);
+                all.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
+            }
+            all
+        })
+        .collect()
+}
+
 /// The answer that the activations of [`activations`] give: their last layer, the outputs, read
 /// by [`read_outputs`].
 pub fn read_activations(layers: &[Vec<f32>], confidence: &Confidence) -> Prediction {
@@ -203,6 +256,40 @@ pub fn read_outputs(outputs: [f32; CLASSES], confidence: &Confidence) -> Predict
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_strongest_contributions_are_the_largest_w_times_a_of_each_layer() {
+        use crate::nn::layer::Init;
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let network =
+            Network::new_random(&[784, 6, 10], Default::default(), Init::Lecun, &mut rng).unwrap();
+        let pixels: Vec<u8> = (0..784)
+            .map(|i| if i % 29 == 0 { 255 } else { 0 })
+            .collect();
+        let layers = activations(&network, &pixels).unwrap();
+        let strongest = strongest_contributions(&network, &pixels, &layers, 5);
+        assert_eq!(strongest.len(), 2);
+        for (l, top) in strongest.iter().enumerate() {
+            assert_eq!(top.len(), 5);
+            let layer = &network.layers()[l];
+            let below: Vec<f32> = match l {
+                0 => pixels.iter().map(|&p| normalise_pixel(p)).collect(),
+                _ => layers[0].clone(),
+            };
+            let mut every: Vec<f32> = (0..layer.outputs * layer.inputs)
+                .map(|j| (layer.weight[j] * below[j % layer.inputs]).abs())
+                .collect();
+            every.sort_by(|a, b| b.total_cmp(a));
+            for (c, want) in top.iter().zip(&every) {
+                assert_eq!(c.value.abs(), *want);
+                let w = layer.weight[c.to * layer.inputs + c.from];
+                assert_eq!(c.value, w * below[c.from]);
+            }
+        }
+        // Blank pixels contribute nothing, so only drawn ones are named.
+        assert!(strongest[0].iter().all(|c| pixels[c.from] == 255));
+    }
     use crate::nn::layer::Init;
     use crate::nn::network::Functions;
     use rand::SeedableRng;

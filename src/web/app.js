@@ -190,6 +190,7 @@ function show(data) {
   shade(document.getElementById("input").getContext("2d"), data.input, false);
   showLayers(data.activations);
   lastInput = data.input;
+  if (data.strongest) showNetwork(data);
   if (label === null) chooseLabel(data.digit);
   document.getElementById("learn").disabled = false;
 }
@@ -270,6 +271,71 @@ async function loadModel() {
   } catch (err) {
     document.getElementById("model-info").textContent = "Cannot load the model: " + err.message;
   }
+}
+
+// ---- The network view: columns of neurons, the strongest connections for this input ----------
+
+function showNetwork(data) {
+  const svg = document.getElementById("network");
+  const ns = "http://www.w3.org/2000/svg";
+  svg.replaceChildren();
+  const sizes = [784].concat(data.activations.map((a) => a.length));
+  const width = 400, height = 300, top = 10, bottom = 290;
+  const columnX = (l) => (l === 0 ? 10 : 70 + (l - 1) * (width - 90) / Math.max(1, sizes.length - 2));
+  // The input is drawn as its 28x28 image, 56 px wide; each pixel is a point of it.
+  const position = (l, i) => {
+    if (l === 0) return [10 + (i % 28) * 2 + 1, top + 100 + Math.floor(i / 28) * 2 + 1];
+    const n = sizes[l];
+    return [columnX(l), top + (bottom - top) * (n === 1 ? 0.5 : i / (n - 1))];
+  };
+  const image = document.createElementNS(ns, "image");
+  const small = document.createElement("canvas");
+  small.width = 28; small.height = 28;
+  shade(small.getContext("2d"), data.input, false);
+  image.setAttribute("href", small.toDataURL());
+  image.setAttribute("x", 10); image.setAttribute("y", top + 100);
+  image.setAttribute("width", 56); image.setAttribute("height", 56);
+  image.setAttribute("style", "image-rendering: pixelated");
+  svg.appendChild(image);
+  const largest = Math.max(1e-9, ...data.strongest.flat().map((c) => Math.abs(c.value)));
+  data.strongest.forEach((connections, l) => {
+    for (const c of connections) {
+      const [x1, y1] = position(l, c.from);
+      const [x2, y2] = position(l + 1, c.to);
+      const line = document.createElementNS(ns, "line");
+      line.setAttribute("x1", x1); line.setAttribute("y1", y1);
+      line.setAttribute("x2", x2); line.setAttribute("y2", y2);
+      line.setAttribute("stroke", c.value > 0 ? "#c53030" : "#2b6cb0");
+      line.setAttribute("stroke-opacity", "0.6");
+      line.setAttribute("stroke-width", (0.3 + 3 * Math.abs(c.value) / largest).toFixed(2));
+      svg.appendChild(line);
+    }
+  });
+  data.activations.forEach((values, i) => {
+    const l = i + 1;
+    const last = l === sizes.length - 1;
+    values.forEach((v, n) => {
+      const [x, y] = position(l, n);
+      const dot = document.createElementNS(ns, "circle");
+      dot.setAttribute("cx", x); dot.setAttribute("cy", y);
+      dot.setAttribute("r", last ? 6 : Math.max(1.2, Math.min(4, 120 / values.length)));
+      const level = Math.round(255 * Math.max(0, Math.min(1, v)));
+      dot.setAttribute("fill", "rgb(" + level + "," + level + "," + level + ")");
+      dot.setAttribute("stroke", "#555");
+      dot.setAttribute("stroke-width", "0.3");
+      const title = document.createElementNS(ns, "title");
+      title.textContent = (last ? "output " + (model ? model.class_names[n] : n) : "layer " + l + ", neuron " + n) + ": " + v.toFixed(3);
+      dot.appendChild(title);
+      svg.appendChild(dot);
+      if (last) {
+        const text = document.createElementNS(ns, "text");
+        text.setAttribute("x", x + 9); text.setAttribute("y", y + 4);
+        text.setAttribute("font-size", "11");
+        text.textContent = model ? model.class_names[n] : n;
+        svg.appendChild(text);
+      }
+    });
+  });
 }
 
 // ---- Teach it: one forward pass, one backward pass, one update, for the drawing alone ----------

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 const HOW_IT_WORKS: &str = include_str!("../../docs/how-it-works.md");
 
 /// The formulas the page links to, each by the text of its line in the document.
-const FORMULAS: [(&str, &str); 4] = [
+const FORMULAS: [(&str, &str); 5] = [
+    ("forward", "Z[l] = W[l]·A[l−1] + B[l]"),
     ("output_error", "dA[L] = A[L] − Y"),
     ("sigmoid", "dZ = dA ⊙ σ'(Z)"),
     ("weights", "dW = (1/m) · dZ·A_prevᵀ"),

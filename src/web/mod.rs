@@ -18,8 +18,10 @@
 //! - a `multipart/form-data` upload whose first file field is the image.
 //!
 //! It answers with the digit, the verdict (`unsure` is `null` or the reason in words), all ten
-//! probabilities, the 784 inputs the network received (`input`, 0..1) and every layer's
-//! activations (`activations[l - 1]` for layer `l`).
+//! probabilities, the 784 inputs the network received (`input`, 0..1), every layer's
+//! activations (`activations[l - 1]` for layer `l`), and for each layer the
+//! [`NETWORK_VIEW_LINES`] connections that weigh most for this input (`strongest[l - 1]`, each
+//! `{from, to, value}` with `value = w·a`, [`crate::predict::strongest_contributions`]).
 //!
 //! `GET /api/model` gives the architecture, parameter count, class names, test accuracy, the
 //! training history, and for every hidden neuron the 28x28 image it looks for
@@ -37,7 +39,9 @@ use crate::data::CLASSES;
 use crate::data::batch::normalise_pixel;
 use crate::model::Model;
 use crate::nn::network::Network;
-use crate::predict::{Confidence, Prediction, activations, read_activations};
+use crate::predict::{
+    Confidence, Prediction, activations, read_activations, strongest_contributions,
+};
 use crate::preprocess::{PIXELS, Preprocessed, preprocess_bytes, preprocess_gray};
 use crate::web::live::Feed;
 use axum::Router;
@@ -60,6 +64,8 @@ use tokio::sync::Semaphore;
 pub const MAX_BODY_BYTES: usize = 2 << 20;
 /// How long a request may take, waiting included, before it is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many connections of each layer the answer names in `strongest`, for the network view.
+pub const NETWORK_VIEW_LINES: usize = 40;
 /// How many predictions run at once; the others wait (up to [`REQUEST_TIMEOUT`]).
 pub const MAX_CONCURRENT_PREDICTIONS: usize = 8;
 
@@ -494,12 +500,10 @@ fn read_digit(state: &AppState, input: Input) -> Result<Value, ApiError> {
     // One forward pass gives both the answer and the layers the page shows.
     let activations = activations(network, &pixels)?;
     let prediction = read_activations(&activations, &state.confidence);
-    Ok(answer(
-        &prediction,
-        &pixels,
-        preprocessed.as_ref(),
-        activations,
-    ))
+    let strongest = strongest_contributions(network, &pixels, &activations, NETWORK_VIEW_LINES);
+    let mut body = answer(&prediction, &pixels, preprocessed.as_ref(), activations);
+    body["strongest"] = json!(strongest);
+    Ok(body)
 }
 
 fn to_byte(v: f64) -> u8 {

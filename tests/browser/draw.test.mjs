@@ -65,6 +65,11 @@ test("drawing a stroke shows a prediction, the input and every layer, with no co
     assert.equal(await page.locator("#layers .grid.output .cell").count(), 10);
     assert.ok(await page.locator("#weights canvas, #weights img, #weights button").count() > 0, "weights shown");
 
+    // The network view: every neuron a dot, and lines for the strongest connections.
+    assert.equal(await page.locator("#network circle").count(), 128 + 64 + 10);
+    assert.equal(await page.locator("#network line").count(), 3 * 40);
+    await page.locator("#network-panel").screenshot({ path: process.env.SCREENSHOT_NETWORK || join(tmpdir(), "ziffer-network.png") });
+
     // Clicking a hidden neuron shows what it looks for.
     await page.locator("#layers button.cell").first().click();
     assert.match(await page.locator("#neuron-title").textContent(), /looks for/);
