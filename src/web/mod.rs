@@ -25,9 +25,10 @@
 //! training history, and for every hidden neuron the 28x28 image it looks for
 //! ([`looks_for`]).
 //!
-//! Errors are JSON `{"error": message, "status": code}`: 400 for malformed input, 413 for a body
-//! over [`MAX_BODY_BYTES`], 415 for an unsupported content type, 422 for an image without a digit,
-//! 503 when a request waits longer than [`REQUEST_TIMEOUT`].
+//! Errors are JSON `{"error": message, "status": code}`: 400 for malformed input, 404 for no
+//! such page, 405 for the wrong method, 413 for a body over [`MAX_BODY_BYTES`], 415 for an
+//! unsupported content type, 422 for an image without a digit, 503 when a request waits longer
+//! than [`REQUEST_TIMEOUT`]. No error names a Rust type, a source file or a path of the server.
 
 use crate::data::CLASSES;
 use crate::data::batch::normalise_pixel;
@@ -42,7 +43,6 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::path::Path;
@@ -150,6 +150,16 @@ pub fn router(model: Model) -> crate::Result<Router> {
         .route("/api/model", get(get_model))
         .route("/api/predict", post(post_predict))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
+        .method_not_allowed_fallback(|request: Request| async move {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!(
+                    "{} does not take {}: the API is GET /api/model and POST /api/predict",
+                    clip(request.uri().path()),
+                    request.method()
+                ),
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(timeout))
         .with_state(state))
@@ -202,17 +212,88 @@ async fn get_model(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-/// The JSON form of a drawing: 784 values in `[0, 1]`, ink = 1.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PixelsRequest {
-    pixels: Vec<f64>,
-    #[serde(default = "yes")]
-    preprocess: bool,
+/// The JSON form of a drawing, `{"pixels": [784 values in [0, 1], ink = 1], "preprocess": bool}`
+/// with `preprocess` true if left out: the pixels and `preprocess`.
+///
+/// Read by hand from a [`Value`] rather than derived, so that every message speaks of the JSON
+/// sent, never of the Rust types it becomes (serde's "expected f64", "struct ...").
+fn parse_pixels_request(body: &[u8]) -> Result<(Vec<f64>, bool), ApiError> {
+    const EXPECTED: &str = "send {\"pixels\": [784 numbers from 0 to 1]}";
+    let value: Value = serde_json::from_slice(body).map_err(|err| {
+        ApiError::bad_request(format!("the body is not valid JSON ({err}): {EXPECTED}"))
+    })?;
+    let Value::Object(fields) = value else {
+        return Err(ApiError::bad_request(format!(
+            "the body is {}, not an object: {EXPECTED}",
+            json_kind(&value)
+        )));
+    };
+    if let Some(unknown) = fields
+        .keys()
+        .find(|key| *key != "pixels" && *key != "preprocess")
+    {
+        return Err(ApiError::bad_request(format!(
+            "unknown field {:?}: the fields are \"pixels\" and \"preprocess\"",
+            clip(unknown)
+        )));
+    }
+    let pixels = match fields.get("pixels") {
+        Some(Value::Array(values)) => values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_f64().ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "pixel {i} is {}, not a number: values must be between 0 (background) \
+                         and 1 (ink)",
+                        json_kind(v)
+                    ))
+                })
+            })
+            .collect::<Result<Vec<f64>, ApiError>>()?,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "\"pixels\" is {}, not an array: {EXPECTED}",
+                json_kind(other)
+            )));
+        }
+        None => {
+            return Err(ApiError::bad_request(format!(
+                "the field \"pixels\" is missing: {EXPECTED}"
+            )));
+        }
+    };
+    let preprocess = match fields.get("preprocess") {
+        None => true,
+        Some(Value::Bool(preprocess)) => *preprocess,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "\"preprocess\" is {}: it must be true or false",
+                json_kind(other)
+            )));
+        }
+    };
+    Ok((pixels, preprocess))
 }
 
-fn yes() -> bool {
-    true
+/// What a JSON value is, in words: "a string", "an object".
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// At most 40 characters of `text`, to quote a client's input in a message.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_string(),
+    }
 }
 
 /// What a request asks to read, before the CPU-bound work.
@@ -239,10 +320,12 @@ async fn predict_request(state: Arc<AppState>, request: Request) -> Result<Value
     let worker = state.clone();
     tokio::task::spawn_blocking(move || read_digit(&worker, input))
         .await
-        .map_err(|err| {
+        .map_err(|_| {
+            // The panic's message went to the server's standard error; the client gets no
+            // internals.
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                format!("the prediction failed: {err}"),
+                "the prediction failed inside the server (a bug): the server's log says more",
             )
         })?
 }
@@ -259,17 +342,17 @@ async fn read_input(request: Request) -> Result<Input, ApiError> {
     if mime == "multipart/form-data" {
         let mut multipart = Multipart::from_request(request, &())
             .await
-            .map_err(|err| ApiError::new(err.status(), err.body_text()))?;
+            .map_err(|err| multipart_error(err.status(), err.body_text()))?;
         while let Some(field) = multipart
             .next_field()
             .await
-            .map_err(|err| ApiError::new(err.status(), err.body_text()))?
+            .map_err(|err| multipart_error(err.status(), err.body_text()))?
         {
             if field.file_name().is_some() || field.name() == Some("image") {
                 let bytes = field
                     .bytes()
                     .await
-                    .map_err(|err| ApiError::new(err.status(), err.body_text()))?;
+                    .map_err(|err| multipart_error(err.status(), err.body_text()))?;
                 return non_empty(bytes).map(Input::File);
             }
         }
@@ -296,14 +379,17 @@ async fn read_input(request: Request) -> Result<Input, ApiError> {
     if is_file {
         return Ok(Input::File(bytes));
     }
-    let parsed: PixelsRequest = serde_json::from_slice(&bytes).map_err(|err| {
-        ApiError::bad_request(format!(
-            "the body is not the JSON expected ({err}): send {{\"pixels\": [784 numbers from 0 \
-             to 1]}}"
-        ))
-    })?;
-    check_pixels(&parsed.pixels)?;
-    Ok(Input::Pixels(parsed.pixels, parsed.preprocess))
+    let (pixels, preprocess) = parse_pixels_request(&bytes)?;
+    check_pixels(&pixels)?;
+    Ok(Input::Pixels(pixels, preprocess))
+}
+
+/// An error in a multipart upload: axum's status, its message behind ours.
+fn multipart_error(status: StatusCode, message: String) -> ApiError {
+    ApiError::new(
+        status,
+        format!("the multipart upload is malformed ({message}): send the image as a file field"),
+    )
 }
 
 fn non_empty(bytes: Bytes) -> Result<Bytes, ApiError> {
@@ -485,6 +571,48 @@ mod tests {
         pixels[5] = f64::NAN;
         assert!(check_pixels(&pixels).is_err());
         assert!(check_pixels(&pixels[1..]).is_err());
+    }
+
+    #[test]
+    fn json_pixels_are_read_with_preprocess_true_unless_given() {
+        assert_eq!(
+            parse_pixels_request(b"{\"pixels\": [0, 0.5, 1]}").unwrap(),
+            (vec![0.0, 0.5, 1.0], true)
+        );
+        let (_, preprocess) =
+            parse_pixels_request(b"{\"pixels\": [], \"preprocess\": false}").unwrap();
+        assert!(!preprocess);
+    }
+
+    #[test]
+    fn json_errors_speak_of_the_json_sent_not_of_rust_types() {
+        for (body, says) in [
+            (&b"[1, 2]"[..], "an array, not an object"),
+            (b"5", "a number, not an object"),
+            (b"{\"pixels\": [1, \"x\"]}", "pixel 1 is a string"),
+            (b"{\"pixels\": {}}", "\"pixels\" is an object"),
+            (b"{}", "\"pixels\" is missing"),
+            (b"{\"pixels\": [], \"x\": 1}", "unknown field \"x\""),
+            (
+                b"{\"pixels\": [], \"preprocess\": 1}",
+                "\"preprocess\" is a number",
+            ),
+            (b"{\"pixels\": [NaN]}", "not valid JSON"),
+        ] {
+            let err = parse_pixels_request(body).unwrap_err();
+            assert_eq!(err.status, StatusCode::BAD_REQUEST);
+            assert!(err.message.contains(says), "{}", err.message);
+            for rust in ["f64", "struct", "Vec", "sequence", "::"] {
+                assert!(!err.message.contains(rust), "{}", err.message);
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_field_name_is_clipped_in_the_message() {
+        let body = format!("{{\"{}\": 1}}", "k".repeat(10_000));
+        let err = parse_pixels_request(body.as_bytes()).unwrap_err();
+        assert!(err.message.len() < 200, "{}", err.message);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! - good requests: JSON pixels, an image body, a multipart upload, the model description, the
 //!   page and its script;
-//! - each malformed input gets a JSON error with the right status (400, 413, 415, 422);
+//! - each malformed input gets a JSON error with the right status (400, 405, 413, 415, 422);
 //! - 50 concurrent requests are all answered, each with the same answer as alone.
 //!
 //! The model is untrained (random weights): these tests check the plumbing, not the reading.
@@ -320,11 +320,9 @@ async fn malformed_input_gets_a_json_error_with_the_right_status() {
         &request(addr, "POST", "/api/predict", "image/png", &big).await,
         413,
     );
-    // The wrong method.
-    assert_eq!(
-        request(addr, "GET", "/api/predict", "", b"").await.status,
-        405
-    );
+    // The wrong method, on the API and on a page.
+    assert_error(&request(addr, "GET", "/api/predict", "", b"").await, 405);
+    assert_error(&request(addr, "DELETE", "/", "", b"").await, 405);
 }
 
 /// The pixels of [`bar_pixels`] as JSON text with pixel 100 replaced by `value`.
