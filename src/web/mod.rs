@@ -26,9 +26,31 @@
 //! ([`looks_for`]).
 //!
 //! Errors are JSON `{"error": message, "status": code}`: 400 for malformed input, 404 for no
-//! such page, 405 for the wrong method, 413 for a body over [`MAX_BODY_BYTES`], 415 for an
-//! unsupported content type, 422 for an image without a digit, 503 when a request waits longer
-//! than [`REQUEST_TIMEOUT`]. No error names a Rust type, a source file or a path of the server.
+//! such page, 405 for the wrong method, 408 for a body that does not arrive within
+//! [`REQUEST_TIMEOUT`], 413 for a body over [`MAX_BODY_BYTES`], 415 for an unsupported content
+//! type, 422 for an image without a digit, 503 when the answer takes longer than
+//! [`REQUEST_TIMEOUT`]. No error names a Rust type, a source file or a path of the server.
+//! The one exception is a request whose head cannot be read at all (a malformed request line,
+//! over [`MAX_HEADERS`] headers or [`MAX_HEADER_BYTES`] of head): the HTTP layer answers it, 400
+//! or 431 with an empty body, and closes the connection.
+//!
+//! # Limits
+//!
+//! What a client may hold, so that slow or hostile ones cannot starve the others:
+//!
+//! | limit | value | past it |
+//! | --- | --- | --- |
+//! | [`HEADER_TIMEOUT`] | 5 s from the connection's start, or the previous answer, to the end of the headers | closed without an answer |
+//! | [`REQUEST_TIMEOUT`] | 10 s from the end of the headers to the answer, body included | 408 if the body was still arriving, else 503; a 408 closes the connection |
+//! | [`MAX_HEADERS`] | 100 headers | 431, closed |
+//! | [`MAX_HEADER_BYTES`] | 16 KiB for the request line and headers | 431, closed |
+//! | [`MAX_BODY_BYTES`] | 2 MiB of body | 413 (at once when `Content-Length` says so), closed |
+//! | [`MAX_CONNECTIONS`] | 1,024 connections open at once | the next clients wait in the listen queue until one closes |
+//! | [`LISTEN_BACKLOG`] | 1,024 connections waiting in the kernel's listen queue ([`bind`]) | the kernel drops the next SYNs; their clients retry after a second |
+//! | [`MAX_CONCURRENT_PREDICTIONS`] | 8 predictions at once | the next requests wait, within their [`REQUEST_TIMEOUT`] |
+//! | [`SHUTDOWN_GRACE`] | 10 s after the shutdown signal for the requests under way | the connections left are closed |
+//!
+//! A keep-alive connection that sends nothing more is closed after [`HEADER_TIMEOUT`] too.
 
 use crate::data::CLASSES;
 use crate::data::batch::normalise_pixel;
@@ -43,19 +65,45 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Value, json};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
 
-/// The largest request body taken: 2 MB.
+mod server;
+
+/// The largest request body taken: 2 MiB. Past it: 413.
 pub const MAX_BODY_BYTES: usize = 2 << 20;
-/// How long a request may take, waiting included, before it is answered 503.
+/// How long a request may take from the end of its headers to its answer, its body and the wait
+/// for a prediction included: 10 s. Past it: 408 if the body was still arriving (and the
+/// connection is closed), 503 if the server was too slow.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many predictions run at once; the others wait (up to [`REQUEST_TIMEOUT`]).
 pub const MAX_CONCURRENT_PREDICTIONS: usize = 8;
+/// How long a connection may take to send a request's headers, counted from when it opens or
+/// from the previous answer: 5 s. Past it the connection is closed without an answer; this is
+/// also how long an idle keep-alive connection stays open.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most headers a request may have: 100. Past it: 431, and the connection is closed.
+pub const MAX_HEADERS: usize = 100;
+/// The largest request head (request line and headers) taken: 16 KiB. Past it: 431, and the
+/// connection is closed.
+pub const MAX_HEADER_BYTES: usize = 16 << 10;
+/// The most connections open at once: 1,024. Past it the server stops accepting until one
+/// closes; the next clients wait in the kernel's listen queue (they are not refused).
+pub const MAX_CONNECTIONS: usize = 1024;
+/// How many connections [`bind`] lets wait in the kernel's listen queue: 1,024 (the kernel
+/// caps it at `net.core.somaxconn`). Past it the kernel drops the next connection attempts, and
+/// their clients send them again after a second.
+pub const LISTEN_BACKLOG: u32 = 1024;
+/// How long, after the shutdown signal, the requests under way have to finish: 10 s. Then the
+/// connections left are closed.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 const INDEX_HTML: &str = include_str!("index.html");
 const APP_JS: &str = include_str!("app.js");
@@ -161,21 +209,36 @@ pub fn router(model: Model) -> crate::Result<Router> {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(timeout))
+        .layer(middleware::from_fn(limits))
         .with_state(state))
 }
 
-/// Serves `model` on `listener` until `shutdown` completes, then finishes the requests under way.
+/// A listener on `addr` for [`serve`], with a listen queue of [`LISTEN_BACKLOG`] (tokio's
+/// `TcpListener::bind` gives 128, which a burst of a few hundred clients overflows). Call it
+/// inside the runtime.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // As `TcpListener::bind` does: a restarted server can take its port back at once.
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// Serves `model` on `listener` (best made by [`bind`]) until `shutdown` completes, then
+/// finishes the requests under way, for up to [`SHUTDOWN_GRACE`]. Every connection is held to
+/// the [limits](self#limits).
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    listener: TcpListener,
     model: Model,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> crate::Result<()> {
     let app = router(model)?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| crate::Error::io("the web server", "serving", source))
+    server::run(listener, app, shutdown).await;
+    Ok(())
 }
 
 fn page(body: &'static str, content_type: &'static str) -> Response {
@@ -189,19 +252,70 @@ fn page(body: &'static str, content_type: &'static str) -> Response {
         .into_response()
 }
 
-/// Answers 503 for a request that takes longer than [`REQUEST_TIMEOUT`].
-async fn timeout(request: Request, next: Next) -> Response {
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+/// [`MAX_BODY_BYTES`] and [`REQUEST_TIMEOUT`] for every route: reads the whole body first
+/// (413 past the limit, 408 if it is still arriving at the deadline, 400 if it breaks off), then
+/// gives the route what is left of the time (503 past it).
+async fn limits(request: Request, next: Next) -> Response {
+    let deadline = tokio::time::Instant::now() + REQUEST_TIMEOUT;
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return too_large().into_response();
+    }
+    let bytes =
+        match tokio::time::timeout_at(deadline, Limited::new(body, MAX_BODY_BYTES).collect()).await
+        {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(err)) if err.is::<LengthLimitError>() => return too_large().into_response(),
+            Ok(Err(_)) => {
+                return ApiError::bad_request(
+                    "the body broke off: it ended before its Content-Length, or its chunked \
+                 encoding is malformed",
+                )
+                .into_response();
+            }
+            Err(_) => {
+                let mut response = ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!(
+                        "the body did not arrive within {} s: send the whole request at once",
+                        REQUEST_TIMEOUT.as_secs()
+                    ),
+                )
+                .into_response();
+                // The rest of the body may still be on its way: the connection cannot be reused.
+                response.headers_mut().insert(
+                    header::CONNECTION,
+                    header::HeaderValue::from_static("close"),
+                );
+                return response;
+            }
+        };
+    let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+    match tokio::time::timeout_at(deadline, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
-                "the request took over {} s; try again",
+                "the server could not answer within {} s (it is busy); try again",
                 REQUEST_TIMEOUT.as_secs()
             ),
         )
         .into_response(),
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "the body is over {} MiB: send a smaller image (28x28 is all the network sees)",
+            MAX_BODY_BYTES >> 20
+        ),
+    )
 }
 
 async fn get_model(State(state): State<Arc<AppState>>) -> Response {
@@ -372,9 +486,13 @@ async fn read_input(request: Request) -> Result<Input, ApiError> {
             ),
         ));
     }
+    // [`limits`] has read the body already: only a body over the limit could fail here.
     let bytes = Bytes::from_request(request, &())
         .await
-        .map_err(|err| ApiError::new(err.status(), err.body_text()))?;
+        .map_err(|err| match err.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+            status => ApiError::new(status, "the body could not be read"),
+        })?;
     let bytes = non_empty(bytes)?;
     if is_file {
         return Ok(Input::File(bytes));

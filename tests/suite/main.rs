@@ -16,6 +16,7 @@
 //! | [`plots`] | every picture ziffer draws |
 //! | [`predict`] | people's own images: preprocessing and accuracy |
 //! | [`serve`] | the web page's server and its JSON API |
+//! | [`serve_abuse`] | the server under abuse: slow connections, a soak, header limits, clean errors |
 //! | [`training`] | training on real MNIST: accuracy, reproducibility, resuming |
 
 mod support;
@@ -34,4 +35,5 @@ mod onnx;
 mod plots;
 mod predict;
 mod serve;
+mod serve_abuse;
 mod training;

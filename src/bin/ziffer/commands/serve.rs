@@ -36,15 +36,13 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .with_context(|| format!("{} cannot read digits", args.model.display()))?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.addr)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot listen on {} (is another server using it? try --addr 127.0.0.1:0 \
-                     for any free port)",
-                    args.addr
-                )
-            })?;
+        let listener = ziffer::web::bind(args.addr).with_context(|| {
+            format!(
+                "cannot listen on {} (is another server using it? try --addr 127.0.0.1:0 \
+                 for any free port)",
+                args.addr
+            )
+        })?;
         let local = listener
             .local_addr()
             .context("cannot read the bound address")?;
