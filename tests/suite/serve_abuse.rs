@@ -5,7 +5,9 @@
 //! - a soak of 20,000 requests from 50 clients, a fifth malformed, each answered with its status,
 //!   and the server's resident memory at the end within 20 MB of its value after a warm-up;
 //! - the header count and size limits, just under and just over;
-//! - no error answer holds a stack trace, a Rust type or a path of the server.
+//! - no error answer holds a stack trace, a Rust type or a path of the server;
+//! - the warning when the server listens beyond this machine, the open-file limit it raises,
+//!   and the limits in `--help`.
 //!
 //! The heavy tests print their figures (`cargo test --release --test suite serve_abuse --
 //! --nocapture` shows them). The model is untrained: these tests check the server, not the
@@ -17,6 +19,7 @@ use crate::support::server::{
 use serde_json::Value;
 use std::io::{BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -640,4 +643,64 @@ fn a_soak_of_twenty_thousand_requests_a_fifth_malformed_is_answered_in_constant_
     );
     let log = server.log();
     assert!(!log.contains("panicked"), "{log}");
+}
+
+#[test]
+fn the_server_warns_when_other_machines_can_reach_it() {
+    let everywhere = Server::start_on("0.0.0.0:0");
+    let reply = exchange(everywhere.addr, &raw_request("GET", "/api/model", "", b""));
+    assert_eq!(reply.status, 200);
+    let log = everywhere.log_with("warning");
+    assert!(
+        log.contains("warning: listening on 0.0.0.0:")
+            && log.contains("other machines can reach this server"),
+        "{log}"
+    );
+    let here = Server::start();
+    assert_eq!(
+        exchange(here.addr, &raw_request("GET", "/api/model", "", b"")).status,
+        200
+    );
+    // The warning would come before the server answers; give the log a moment to catch up.
+    std::thread::sleep(Duration::from_millis(300));
+    let log = here.log();
+    assert!(!log.contains("warning"), "{log}");
+}
+
+#[test]
+fn the_server_raises_a_low_open_file_limit_to_hold_its_connections() {
+    let server = Server::start_with("127.0.0.1:0", Some(256));
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct given.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    let wanted = (ziffer::web::MAX_CONNECTIONS as u64 + 64).min(limit.rlim_max);
+    // The limit is raised before the server answers.
+    assert_eq!(
+        exchange(server.addr, &raw_request("GET", "/api/model", "", b"")).status,
+        200
+    );
+    assert_eq!(server.open_file_limit(), wanted);
+}
+
+#[test]
+fn serve_help_states_each_limit() {
+    let output = Command::new(assert_cmd::cargo::cargo_bin("ziffer"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for limit in [
+        format!("within {} s", HEADER_TIMEOUT.as_secs()),
+        format!("within {} s", REQUEST_TIMEOUT.as_secs()),
+        format!("{MAX_HEADERS} headers"),
+        format!("{} KiB", MAX_HEADER_BYTES >> 10),
+        format!("{} MiB", MAX_BODY_BYTES >> 20),
+        format!("{} connections", ziffer::web::MAX_CONNECTIONS),
+        "127.0.0.1:8080".to_string(),
+    ] {
+        assert!(help.contains(&limit), "no {limit:?} in: {help}");
+    }
 }

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Cursor, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use ziffer::model::Model;
 use ziffer::settings::TrainConfig;
 
@@ -27,6 +27,12 @@ impl Server {
     }
 
     pub fn start_on(addr: &str) -> Server {
+        Server::start_with(addr, None)
+    }
+
+    /// Starts the server on `addr`, with its soft limit on open files set to `file_limit` if
+    /// given.
+    pub fn start_with(addr: &str, file_limit: Option<libc::rlim_t>) -> Server {
         raise_open_file_limit(1500);
         let model_dir = tempfile::tempdir().unwrap();
         let model_path = model_dir.path().join("m.safetensors");
@@ -36,7 +42,24 @@ impl Server {
         })
         .unwrap();
         ziffer::model_file::save(&model, &model_path).unwrap();
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("ziffer"))
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin("ziffer"));
+        if let Some(soft) = file_limit {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only getrlimit and setrlimit run between fork and exec, on a local struct.
+            unsafe {
+                command.pre_exec(move || {
+                    let mut limit = libc::rlimit {
+                        rlim_cur: 0,
+                        rlim_max: 0,
+                    };
+                    libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+                    limit.rlim_cur = soft;
+                    libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command
             .args(["serve", "--model"])
             .arg(&model_path)
             .args(["--addr", addr])
@@ -88,8 +111,27 @@ impl Server {
         (field("VmRSS:"), field("VmHWM:"))
     }
 
+    /// The soft limit on open files of the server process (/proc/PID/limits).
+    pub fn open_file_limit(&self) -> u64 {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.child.id())).unwrap();
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max open files"))
+            .unwrap();
+        line.split_whitespace().nth(3).unwrap().parse().unwrap()
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    /// The log once it holds `text`, or after 5 s.
+    pub fn log_with(&self, text: &str) -> String {
+        let start = Instant::now();
+        while !self.log().contains(text) && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.log()
     }
 }
 

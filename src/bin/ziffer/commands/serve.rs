@@ -1,7 +1,8 @@
 //! `ziffer serve`: the drawing page and its JSON API, served by [`ziffer::web::serve`].
 //!
-//! This file loads the model, binds the address, prints the URL and waits for Ctrl-C; the page,
-//! the API and their limits live in the library.
+//! This file loads the model, binds the address, prints the URL (and a warning when other
+//! machines can reach it) and waits for Ctrl-C; the page, the API and their limits live in the
+//! library.
 
 use crate::args::DEFAULT_MODEL;
 use anyhow::{Context, Result};
@@ -9,14 +10,37 @@ use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use ziffer::model_file;
+use ziffer::web::{
+    HEADER_TIMEOUT, MAX_BODY_BYTES, MAX_CONNECTIONS, MAX_HEADER_BYTES, MAX_HEADERS, REQUEST_TIMEOUT,
+};
+
+/// The limits `--help` lists, from the library's constants.
+fn limits_help() -> String {
+    format!(
+        "Limits (each connection or request past them is cut, so that slow clients cannot hold \
+         the server):\n  \
+         - headers within {} s of connecting or of the previous answer, else the connection is \
+         closed\n  \
+         - the rest of the request, body included, answered within {} s (408 if the body is \
+         still arriving)\n  \
+         - at most {MAX_HEADERS} headers and {} KiB of request head (431), {} MiB of body (413)\n  \
+         - at most {MAX_CONNECTIONS} connections open at once; the next ones wait",
+        HEADER_TIMEOUT.as_secs(),
+        REQUEST_TIMEOUT.as_secs(),
+        MAX_HEADER_BYTES >> 10,
+        MAX_BODY_BYTES >> 20,
+    )
+}
 
 #[derive(Debug, Args)]
+#[command(after_help = limits_help())]
 pub struct ServeArgs {
     /// The model to read with
     #[arg(long, short, value_name = "FILE", default_value = DEFAULT_MODEL)]
     pub model: PathBuf,
 
-    /// The address to listen on (another machine can reach it only if you give 0.0.0.0:PORT)
+    /// The address to listen on (other machines can reach it only if you give 0.0.0.0:PORT,
+    /// and the server then warns)
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
 
@@ -50,6 +74,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
             "ziffer: serving {} on http://{local}/ (Ctrl-C to stop)",
             args.model.display()
         );
+        if !local.ip().to_canonical().is_loopback() {
+            eprintln!(
+                "ziffer: warning: listening on {local}: other machines can reach this server, \
+                 which has no password; give --addr 127.0.0.1:{} to keep it to this machine",
+                local.port()
+            );
+        }
+        raise_open_file_limit();
         if args.open {
             let url = format!("http://{local}/");
             if let Err(err) = open::that_detached(&url) {
@@ -63,4 +95,26 @@ pub fn run(args: ServeArgs) -> Result<()> {
         ziffer::web::serve(listener, model, shutdown).await?;
         Ok(())
     })
+}
+
+/// Raises the soft limit on open files towards what [`MAX_CONNECTIONS`] needs (the hard limit
+/// permitting), so that the server's own cap, not the system's often smaller default of 1,024
+/// files, decides how many clients it holds.
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    {
+        // The connections, plus the model, the listener, the runtime's and standard files.
+        let wanted = (MAX_CONNECTIONS + 64) as libc::rlim_t;
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write the struct given.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < wanted {
+                limit.rlim_cur = wanted.min(limit.rlim_max);
+                libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            }
+        }
+    }
 }
