@@ -13,14 +13,14 @@
 //! to integers in `-100..=100` (`gradient_scale` is the largest magnitude), with `changed_most`,
 //! the neurons whose rows have the largest norm, largest first.
 
-use super::{ApiError, AppState, check_pixels, quantise, to_byte, yes};
+use super::body::Fields;
+use super::{ApiError, AppState, check_pixels, quantise, to_byte};
 use crate::preprocess::{PIXELS, preprocess_gray};
 use crate::teach::learn;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -31,12 +31,11 @@ pub const DEFAULT_LESSON_RATE: f32 = 0.5;
 /// How many of the first layer's neurons `changed_most` names.
 pub const CHANGED_MOST: usize = 8;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct LearnRequest {
     pixels: Vec<f64>,
     label: i64,
     lr: Option<f32>,
-    #[serde(default = "yes")]
     preprocess: bool,
 }
 
@@ -64,13 +63,21 @@ pub(super) async fn post_learn(State(state): State<Arc<AppState>>, body: Bytes) 
 }
 
 fn read_request(body: &[u8]) -> Result<LearnRequest, ApiError> {
-    let request: LearnRequest = serde_json::from_slice(body).map_err(|err| {
-        ApiError::bad_request(format!(
-            "the body is not the JSON expected ({err}): send {{\"pixels\": [784 numbers from 0 \
-             to 1], \"label\": 0 to 9}}"
-        ))
-    })?;
+    const EXPECTED: &str =
+        "send {\"pixels\": [784 numbers from 0 to 1], \"label\": 0 to 9, \"lr\": 0.5}";
+    let fields = Fields::parse(body, &["pixels", "label", "lr", "preprocess"], EXPECTED)?;
+    let request = LearnRequest {
+        pixels: fields.pixels()?,
+        label: fields.integer("label")?,
+        lr: fields.number("lr")?.map(|lr| lr as f32),
+        preprocess: fields.boolean("preprocess", true)?,
+    };
     check_pixels(&request.pixels)?;
+    if let Some(lr) = request.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
+        return Err(ApiError::bad_request(format!(
+            "\"lr\" is {lr}: the learning rate must be a positive number such as 0.5"
+        )));
+    }
     if !(0..10).contains(&request.label) {
         return Err(ApiError::bad_request(format!(
             "label {} is not a digit: give 0 to 9",
@@ -147,16 +154,41 @@ mod tests {
         );
         assert!(err(body(784, "-1")).message.contains("label -1"));
         assert!(err(body(783, "1")).message.contains("expected 784 pixels"));
+        let negative = format!(
+            r#"{{"pixels": [{}], "label": 1, "lr": -1}}"#,
+            ["0"; 784].join(",")
+        );
+        let e = err(negative.into_bytes());
         assert!(
-            err(body(784, "\"one\""))
-                .message
-                .contains("not the JSON expected")
+            e.message.contains("must be a positive number"),
+            "{}",
+            e.message
+        );
+        let e = err(body(784, "\"one\""));
+        assert!(
+            e.message
+                .contains("\"label\" is a string, not a whole number"),
+            "{}",
+            e.message
         );
         assert!(
-            err(b"{\"pixels\": [NaN], \"label\": 1}".to_vec())
+            err(body(784, "1.5"))
                 .message
-                .contains("JSON")
+                .contains("a number with a fraction")
         );
+        let e = err(b"{\"pixels\": [NaN], \"label\": 1}".to_vec());
+        assert!(e.message.contains("not valid JSON"), "{}", e.message);
+        let e = err(b"{\"pixels\": []}".to_vec());
+        assert!(e.message.contains("\"label\" is missing"), "{}", e.message);
+        let e = err(b"{\"pixels\": [], \"label\": 1, \"rate\": 1}".to_vec());
+        assert!(
+            e.message.contains("unknown field \"rate\""),
+            "{}",
+            e.message
+        );
+        for rust in ["i64", "f64", "struct", "Vec", "::"] {
+            assert!(!e.message.contains(rust), "{}", e.message);
+        }
         assert!(read_request(&body(784, "3")).is_ok());
     }
 }

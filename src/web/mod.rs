@@ -27,13 +27,38 @@
 //! training history, and for every hidden neuron the 28x28 image it looks for
 //! ([`looks_for`]).
 //!
-//! Errors are JSON `{"error": message, "status": code}`: 400 for malformed input, 413 for a body
-//! over [`MAX_BODY_BYTES`], 415 for an unsupported content type, 422 for an image without a digit,
-//! 503 when a request waits longer than [`REQUEST_TIMEOUT`].
+//! Errors are JSON `{"error": message, "status": code}`: 400 for malformed input, 404 for no
+//! such page, 405 for the wrong method, 408 for a body that does not arrive within
+//! [`REQUEST_TIMEOUT`], 413 for a body over [`MAX_BODY_BYTES`], 415 for an unsupported content
+//! type, 422 for an image without a digit, 503 when the answer takes longer than
+//! [`REQUEST_TIMEOUT`]. No error names a Rust type, a source file or a path of the server.
+//! The one exception is a request whose head cannot be read at all (a malformed request line,
+//! over [`MAX_HEADERS`] headers or [`MAX_HEADER_BYTES`] of head): the HTTP layer answers it, 400
+//! or 431 with an empty body, and closes the connection.
+//!
+//! # Limits
+//!
+//! What a client may hold, so that slow or hostile ones cannot starve the others:
+//!
+//! | limit | value | past it |
+//! | --- | --- | --- |
+//! | [`HEADER_TIMEOUT`] | 5 s from the connection's start, or the previous answer, to the end of the headers | closed without an answer |
+//! | [`REQUEST_TIMEOUT`] | 10 s from the end of the headers to the answer, body included | 408 if the body was still arriving, else 503; a 408 closes the connection |
+//! | [`MAX_HEADERS`] | 100 headers | 431, closed |
+//! | [`MAX_HEADER_BYTES`] | 16 KiB for the request line and headers | 431, closed |
+//! | [`MAX_BODY_BYTES`] | 2 MiB of body | 413 (at once when `Content-Length` says so), closed |
+//! | [`MAX_CONNECTIONS`] | 1,024 connections open at once | the next clients wait in the listen queue until one closes |
+//! | [`LISTEN_BACKLOG`] | 1,024 connections waiting in the kernel's listen queue ([`bind`]) | the kernel drops the next SYNs; their clients retry after a second |
+//! | [`MAX_CONCURRENT_PREDICTIONS`] | 8 predictions at once | the next requests wait, within their [`REQUEST_TIMEOUT`] |
+//! | [`SHUTDOWN_GRACE`] | 10 s after the shutdown signal for the requests under way | the connections left are closed |
+//!
+//! A keep-alive connection that sends nothing more is closed after [`HEADER_TIMEOUT`] too.
 
+mod body;
 mod docs;
 mod learn;
 pub mod live;
+mod test_digit;
 
 use crate::data::CLASSES;
 use crate::data::batch::normalise_pixel;
@@ -46,28 +71,54 @@ use crate::preprocess::{PIXELS, Preprocessed, preprocess_bytes, preprocess_gray}
 use crate::web::live::Feed;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use body::{clip, parse_pixels_request};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Value, json};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
 
-/// The largest request body taken: 2 MB.
+mod server;
+
+/// The largest request body taken: 2 MiB. Past it: 413.
 pub const MAX_BODY_BYTES: usize = 2 << 20;
-/// How long a request may take, waiting included, before it is answered 503.
+/// How long a request may take from the end of its headers to its answer, its body and the wait
+/// for a prediction included: 10 s. Past it: 408 if the body was still arriving (and the
+/// connection is closed), 503 if the server was too slow.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many connections of each layer the answer names in `strongest`, for the network view.
 pub const NETWORK_VIEW_LINES: usize = 40;
 /// How many predictions run at once; the others wait (up to [`REQUEST_TIMEOUT`]).
 pub const MAX_CONCURRENT_PREDICTIONS: usize = 8;
+/// How long a connection may take to send a request's headers, counted from when it opens or
+/// from the previous answer: 5 s. Past it the connection is closed without an answer; this is
+/// also how long an idle keep-alive connection stays open.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most headers a request may have: 100. Past it: 431, and the connection is closed.
+pub const MAX_HEADERS: usize = 100;
+/// The largest request head (request line and headers) taken: 16 KiB. Past it: 431, and the
+/// connection is closed.
+pub const MAX_HEADER_BYTES: usize = 16 << 10;
+/// The most connections open at once: 1,024. Past it the server stops accepting until one
+/// closes; the next clients wait in the kernel's listen queue (they are not refused).
+pub const MAX_CONNECTIONS: usize = 1024;
+/// How many connections [`bind`] lets wait in the kernel's listen queue: 1,024 (the kernel
+/// caps it at `net.core.somaxconn`). Past it the kernel drops the next connection attempts, and
+/// their clients send them again after a second.
+pub const LISTEN_BACKLOG: u32 = 1024;
+/// How long, after the shutdown signal, the requests under way have to finish: 10 s. Then the
+/// connections left are closed.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 const INDEX_HTML: &str = include_str!("index.html");
 const APP_JS: &str = include_str!("app.js");
@@ -215,35 +266,61 @@ fn build(model: Model, feed: Option<Arc<Feed>>) -> crate::Result<(Router, Swap)>
         .route("/api/predict", post(post_predict))
         .route("/api/learn", post(learn::post_learn))
         .route("/api/training/events", get(training_events))
-        .route("/api/test-digit", get(test_digit))
+        .route("/api/test-digit", get(test_digit::get))
         .route("/how-it-works", get(|| async { docs::page() }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
+        .method_not_allowed_fallback(|request: Request| async move {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!(
+                    "{} does not take {}: the API is GET /api/model, POST /api/predict, POST \
+                     /api/learn, GET /api/test-digit and GET /api/training/events",
+                    clip(request.uri().path()),
+                    request.method()
+                ),
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(timeout))
+        .layer(middleware::from_fn(limits))
         .with_state(state);
     Ok((router, swap))
 }
 
-/// Serves `model` on `listener` until `shutdown` completes, then finishes the requests under way.
+/// A listener on `addr` for [`serve`], with a listen queue of [`LISTEN_BACKLOG`] (tokio's
+/// `TcpListener::bind` gives 128, which a burst of a few hundred clients overflows). Call it
+/// inside the runtime.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // As `TcpListener::bind` does: a restarted server can take its port back at once.
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// Serves `model` on `listener` (best made by [`bind`]) until `shutdown` completes, then
+/// finishes the requests under way, for up to [`SHUTDOWN_GRACE`]. Every connection is held to
+/// the [limits](self#limits).
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    listener: TcpListener,
     model: Model,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> crate::Result<()> {
     serve_router(listener, router(model)?, shutdown).await
 }
 
-/// Serves `router` (from [`router`] or [`training_router`]) on `listener` until `shutdown`
-/// completes, then finishes the requests under way.
+/// Serves `router` (from [`router`] or [`training_router`]) on `listener` as [`serve`] does,
+/// with the same limits.
 pub async fn serve_router(
-    listener: tokio::net::TcpListener,
+    listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> crate::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| crate::Error::io("the web server", "serving", source))
+    server::run(listener, router, shutdown).await;
+    Ok(())
 }
 
 fn page(body: &'static str, content_type: &'static str) -> Response {
@@ -257,19 +334,70 @@ fn page(body: &'static str, content_type: &'static str) -> Response {
         .into_response()
 }
 
-/// Answers 503 for a request that takes longer than [`REQUEST_TIMEOUT`].
-async fn timeout(request: Request, next: Next) -> Response {
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+/// [`MAX_BODY_BYTES`] and [`REQUEST_TIMEOUT`] for every route: reads the whole body first
+/// (413 past the limit, 408 if it is still arriving at the deadline, 400 if it breaks off), then
+/// gives the route what is left of the time (503 past it).
+async fn limits(request: Request, next: Next) -> Response {
+    let deadline = tokio::time::Instant::now() + REQUEST_TIMEOUT;
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return too_large().into_response();
+    }
+    let bytes =
+        match tokio::time::timeout_at(deadline, Limited::new(body, MAX_BODY_BYTES).collect()).await
+        {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(err)) if err.is::<LengthLimitError>() => return too_large().into_response(),
+            Ok(Err(_)) => {
+                return ApiError::bad_request(
+                    "the body broke off: it ended before its Content-Length, or its chunked \
+                 encoding is malformed",
+                )
+                .into_response();
+            }
+            Err(_) => {
+                let mut response = ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!(
+                        "the body did not arrive within {} s: send the whole request at once",
+                        REQUEST_TIMEOUT.as_secs()
+                    ),
+                )
+                .into_response();
+                // The rest of the body may still be on its way: the connection cannot be reused.
+                response.headers_mut().insert(
+                    header::CONNECTION,
+                    header::HeaderValue::from_static("close"),
+                );
+                return response;
+            }
+        };
+    let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+    match tokio::time::timeout_at(deadline, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
-                "the request took over {} s; try again",
+                "the server could not answer within {} s (it is busy); try again",
                 REQUEST_TIMEOUT.as_secs()
             ),
         )
         .into_response(),
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "the body is over {} MiB: send a smaller image (28x28 is all the network sees)",
+            MAX_BODY_BYTES >> 20
+        ),
+    )
 }
 
 async fn get_model(State(state): State<Arc<AppState>>) -> Response {
@@ -278,52 +406,6 @@ async fn get_model(State(state): State<Arc<AppState>>) -> Response {
         state.served().json.clone(),
     )
         .into_response()
-}
-
-/// The query of `GET /api/test-digit`.
-#[derive(Debug, Deserialize)]
-struct TestDigit {
-    index: usize,
-}
-
-/// `GET /api/test-digit?index=N`: image `N` of the bundled MNIST test set, to look at instead of
-/// drawing (from the keyboard, say): `{index, label, count, pixels}`, 784 values in `[0, 1]`.
-async fn test_digit(State(state): State<Arc<AppState>>, query: Query<TestDigit>) -> Response {
-    let loaded = state.test_set.get_or_init(|| {
-        crate::data::mnist::load_bundled()
-            .map(|data| data.test)
-            .map_err(|err| err.to_string())
-    });
-    let set = match loaded {
-        Ok(set) => set,
-        Err(err) => {
-            return ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("no test digits to show: {err}"),
-            )
-            .into_response();
-        }
-    };
-    let index = query.index;
-    if index >= set.len() || set.pixels_per_image() != PIXELS {
-        return ApiError::bad_request(format!(
-            "there is no test digit {index}: give 0 to {}",
-            set.len() - 1
-        ))
-        .into_response();
-    }
-    let pixels: Vec<f32> = set
-        .image(index)
-        .iter()
-        .map(|&p| normalise_pixel(p))
-        .collect();
-    axum::Json(json!({
-        "index": index,
-        "label": set.label(index),
-        "count": set.len(),
-        "pixels": pixels,
-    }))
-    .into_response()
 }
 
 /// `GET /api/training/events`: the training run's server-sent events ([`live`]).
@@ -338,19 +420,6 @@ async fn training_events(State(state): State<Arc<AppState>>) -> Response {
         )
         .into_response(),
     }
-}
-
-/// The JSON form of a drawing: 784 values in `[0, 1]`, ink = 1.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PixelsRequest {
-    pixels: Vec<f64>,
-    #[serde(default = "yes")]
-    preprocess: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// What a request asks to read, before the CPU-bound work.
@@ -377,10 +446,12 @@ async fn predict_request(state: Arc<AppState>, request: Request) -> Result<Value
     let worker = state.clone();
     tokio::task::spawn_blocking(move || read_digit(&worker, input))
         .await
-        .map_err(|err| {
+        .map_err(|_| {
+            // The panic's message went to the server's standard error; the client gets no
+            // internals.
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                format!("the prediction failed: {err}"),
+                "the prediction failed inside the server (a bug): the server's log says more",
             )
         })?
 }
@@ -397,17 +468,17 @@ async fn read_input(request: Request) -> Result<Input, ApiError> {
     if mime == "multipart/form-data" {
         let mut multipart = Multipart::from_request(request, &())
             .await
-            .map_err(|err| ApiError::new(err.status(), err.body_text()))?;
+            .map_err(|err| multipart_error(err.status(), err.body_text()))?;
         while let Some(field) = multipart
             .next_field()
             .await
-            .map_err(|err| ApiError::new(err.status(), err.body_text()))?
+            .map_err(|err| multipart_error(err.status(), err.body_text()))?
         {
             if field.file_name().is_some() || field.name() == Some("image") {
                 let bytes = field
                     .bytes()
                     .await
-                    .map_err(|err| ApiError::new(err.status(), err.body_text()))?;
+                    .map_err(|err| multipart_error(err.status(), err.body_text()))?;
                 return non_empty(bytes).map(Input::File);
             }
         }
@@ -427,21 +498,28 @@ async fn read_input(request: Request) -> Result<Input, ApiError> {
             ),
         ));
     }
+    // [`limits`] has read the body already: only a body over the limit could fail here.
     let bytes = Bytes::from_request(request, &())
         .await
-        .map_err(|err| ApiError::new(err.status(), err.body_text()))?;
+        .map_err(|err| match err.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+            status => ApiError::new(status, "the body could not be read"),
+        })?;
     let bytes = non_empty(bytes)?;
     if is_file {
         return Ok(Input::File(bytes));
     }
-    let parsed: PixelsRequest = serde_json::from_slice(&bytes).map_err(|err| {
-        ApiError::bad_request(format!(
-            "the body is not the JSON expected ({err}): send {{\"pixels\": [784 numbers from 0 \
-             to 1]}}"
-        ))
-    })?;
-    check_pixels(&parsed.pixels)?;
-    Ok(Input::Pixels(parsed.pixels, parsed.preprocess))
+    let (pixels, preprocess) = parse_pixels_request(&bytes)?;
+    check_pixels(&pixels)?;
+    Ok(Input::Pixels(pixels, preprocess))
+}
+
+/// An error in a multipart upload: axum's status, its message behind ours.
+fn multipart_error(status: StatusCode, message: String) -> ApiError {
+    ApiError::new(
+        status,
+        format!("the multipart upload is malformed ({message}): send the image as a file field"),
+    )
 }
 
 fn non_empty(bytes: Bytes) -> Result<Bytes, ApiError> {

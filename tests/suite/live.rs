@@ -89,8 +89,19 @@ fn request(addr: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
+/// The `ziffer` process of a test, killed when the test ends, even by a failed assertion (it
+/// would otherwise serve on, and hold the test runner's output open).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `ziffer train --serve` on a free port; returns the process and the address.
-fn start(dir: &TempDir) -> (Child, String) {
+fn start(dir: &TempDir) -> (Running, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ziffer"))
         .args([
             "train",
@@ -108,6 +119,7 @@ fn start(dir: &TempDir) -> (Child, String) {
         ])
         .arg("--out")
         .arg(dir.path().join("m.safetensors"))
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -122,7 +134,7 @@ fn start(dir: &TempDir) -> (Child, String) {
         .to_string();
     // Keep reading its stderr so that the process never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    (child, addr)
+    (Running(child), addr)
 }
 
 /// A stroke down the middle, as a person draws a 1: 784 values in 0..1.
@@ -144,7 +156,7 @@ fn drawn_one() -> String {
 #[test]
 fn a_run_is_watched_live_and_its_trained_model_is_served_when_it_ends() {
     let dir = TempDir::new().unwrap();
-    let (mut child, addr) = start(&dir);
+    let (mut running, addr) = start(&dir);
 
     // A page open from the start sees everything, in order.
     let mut first = events(&addr);
@@ -251,7 +263,7 @@ fn a_run_is_watched_live_and_its_trained_model_is_served_when_it_ends() {
         ),
         (
             r#"{"pixels": [NaN], "label": 1}"#.to_string(),
-            "not the JSON expected",
+            "not valid JSON",
         ),
     ] {
         let (status, error) = request(&addr, "POST", "/api/learn", &body);
@@ -262,6 +274,7 @@ fn a_run_is_watched_live_and_its_trained_model_is_served_when_it_ends() {
 
     // Ctrl-C stops the server; training has finished, so that is a clean exit.
     // SAFETY: a signal to the child this test started and has not reaped.
+    let child = &mut running.0;
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     assert!(child.wait().unwrap().success());
 }

@@ -18,6 +18,7 @@
 //! | [`predict`] | people's own images: preprocessing and accuracy |
 //! | [`resume`] | runs killed (SIGKILL) or stopped (Ctrl-C), resumed to the same bits; changed data refused |
 //! | [`serve`] | the web page's server and its JSON API |
+//! | [`serve_abuse`] | the server under abuse: slow connections, a soak, header limits, clean errors |
 //! | [`training`] | training on real MNIST: accuracy, reproducibility, resuming |
 
 mod support;
@@ -38,4 +39,5 @@ mod plots;
 mod predict;
 mod resume;
 mod serve;
+mod serve_abuse;
 mod training;

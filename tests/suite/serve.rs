@@ -3,7 +3,8 @@
 //! - good requests: JSON pixels, an image body, a multipart upload, the model description, the
 //!   page and its script;
 //! - each malformed input gets a JSON error with the right status (400, 413, 415, 422);
-//! - 50 concurrent requests are all answered, each with the same answer as alone.
+//! - 50 concurrent requests are all answered, each with the same answer as alone;
+//! - on the stop signal, the request under way is answered and idle connections are closed.
 //!
 //! The model is untrained (random weights): these tests check the plumbing, not the reading.
 //! The client is a few lines of HTTP/1.1 over a TCP stream, to keep the dependencies small.
@@ -366,4 +367,60 @@ async fn fifty_concurrent_requests_are_all_answered_correctly() {
         assert_eq!(v["probabilities"], want["probabilities"], "request {i}");
         assert_eq!(v["activations"], want["activations"], "request {i}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_finishes_the_request_under_way_and_closes_idle_connections() {
+    let model = Model::new(&TrainConfig {
+        layers: vec![784, 16, 12, 10],
+        ..TrainConfig::default()
+    })
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(ziffer::web::serve(listener, model, async {
+        let _ = stopped.await;
+    }));
+    // An idle keep-alive connection, after one answer.
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /app.js HTTP/1.1\r\nHost: ziffer\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0; 1 << 20];
+    assert!(idle.read(&mut buf).await.unwrap() > 0);
+    // A request under way: its head and half its body.
+    let body = serde_json::json!({ "pixels": bar_pixels() }).to_string();
+    let (first, rest) = body.as_bytes().split_at(body.len() / 2);
+    let mut busy = TcpStream::connect(addr).await.unwrap();
+    busy.write_all(
+        format!(
+            "POST /api/predict HTTP/1.1\r\nHost: ziffer\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    busy.write_all(first).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    stop.send(()).unwrap();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(2), idle.read(&mut buf))
+        .await
+        .expect("the idle connection stays open after the stop");
+    assert_eq!(closed.unwrap(), 0);
+    // The request under way is still answered, and the connection closed after it.
+    busy.write_all(rest).await.unwrap();
+    let mut answer = Vec::new();
+    busy.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    tokio::time::timeout(std::time::Duration::from_secs(2), server)
+        .await
+        .expect("serve did not return after its last connection closed")
+        .unwrap()
+        .unwrap();
+    assert!(TcpStream::connect(addr).await.is_err(), "still accepting");
 }

@@ -2,12 +2,15 @@
 //! one, so that no request ever waits on a batch, and no batch on a request.
 //!
 //! What it is: [`LiveServer`], which binds the address, serves the training router until told to
-//! stop, and says where. What it is not: the events ([`ziffer::web::live`]) or the page.
+//! stop, and says where; and what `ziffer serve` shares with it: the warning when other machines
+//! can reach the server, and the open-file limit its connections need. What it is not: the
+//! events ([`ziffer::web::live`]) or the page.
 
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
+use ziffer::web::MAX_CONNECTIONS;
 
 /// A server running on its own thread.
 pub struct LiveServer {
@@ -25,7 +28,7 @@ impl LiveServer {
             .build()
             .context("cannot start the async runtime")?;
         let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(addr))
+            .block_on(async { ziffer::web::bind(addr) })
             .with_context(|| {
                 format!(
                     "cannot listen on {addr} (is another server using it? try --serve \
@@ -35,6 +38,8 @@ impl LiveServer {
         let local = listener
             .local_addr()
             .context("cannot read the bound address")?;
+        warn_if_reachable(local, "--serve");
+        raise_open_file_limit();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let shutdown = async {
@@ -60,6 +65,40 @@ impl LiveServer {
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+    }
+}
+
+/// Warns on stderr when the server listens beyond this machine; `flag` is the one that sets
+/// the address.
+pub fn warn_if_reachable(local: SocketAddr, flag: &str) {
+    if !local.ip().to_canonical().is_loopback() {
+        eprintln!(
+            "ziffer: warning: listening on {local}: other machines can reach this server, \
+             which has no password; give {flag} 127.0.0.1:{} to keep it to this machine",
+            local.port()
+        );
+    }
+}
+
+/// Raises the soft limit on open files towards what [`MAX_CONNECTIONS`] needs (the hard limit
+/// permitting), so that the server's own cap, not the system's often smaller default of 1,024
+/// files, decides how many clients it holds.
+pub fn raise_open_file_limit() {
+    #[cfg(unix)]
+    {
+        // The connections, plus the model, the listener, the runtime's and standard files.
+        let wanted = (MAX_CONNECTIONS + 64) as libc::rlim_t;
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write the struct given.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < wanted {
+                limit.rlim_cur = wanted.min(limit.rlim_max);
+                libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            }
         }
     }
 }
