@@ -49,6 +49,7 @@ function point(e) {
 pad.addEventListener("pointerdown", (e) => {
   e.preventDefault();
   pad.setPointerCapture(e.pointerId);
+  if (!strokes.length) { label = null; redraw(); } // a new drawing: its class is to be chosen again
   current = [point(e)];
   strokes.push(current);
   redraw();
@@ -92,6 +93,7 @@ document.getElementById("test-digit").addEventListener("submit", async (e) => {
     ctx.drawImage(small, 0, 0, pad.width, pad.height);
     statusLine.textContent = "Test digit " + digit.index + " of " + digit.count.toLocaleString("en") +
       ", labelled " + (model ? model.class_names[digit.label] : digit.label) + ".";
+    chooseLabel(digit.label);
     const id = ++inFlight;
     const answer = await fetch("/api/predict", {
       method: "POST", headers: { "Content-Type": "application/json" },
@@ -100,8 +102,6 @@ document.getElementById("test-digit").addEventListener("submit", async (e) => {
     const data = await answer.json();
     if (id !== inFlight) return;
     if (!answer.ok) { statusLine.textContent = data.error || ("error " + answer.status); return; }
-    label = null;
-    chooseLabel(digit.label);
     show(data);
   } catch (err) {
     statusLine.textContent = "The server did not answer: " + err.message;

@@ -109,6 +109,7 @@ test("drawing a stroke shows a prediction, the input and every layer, with no co
     await page.keyboard.press("Enter");
     await page.waitForFunction(() => /Test digit 7 of 10,000, labelled 9/.test(document.getElementById("status").textContent));
     assert.equal(await page.locator("#labels button[aria-checked=true]").textContent(), "9");
+    await page.waitForFunction(() => !document.getElementById("learn").disabled);
     await page.locator("#learn").focus();
     await page.keyboard.press("Enter");
     await page.waitForFunction(() => /Taught 9/.test(document.getElementById("teach-status").textContent));
