@@ -14,7 +14,7 @@ use crate::data::batch::shuffled_indices;
 use crate::engine::{Batch, Engine, Trainer};
 use crate::error::{Error, Result};
 use crate::history::{EpochRecord, best_epoch};
-use crate::metrics::{check_fits, evaluate};
+use crate::metrics::{Evaluation, check_fits, evaluate};
 use crate::model::Model;
 use crate::rng::epoch_rng;
 use std::time::Instant;
@@ -54,10 +54,12 @@ pub enum Event<'a> {
         images_done: usize,
         loss: Option<f32>,
     },
-    /// An epoch ended; `model` is in a consistent state, e.g. for a checkpoint.
+    /// An epoch ended; `model` is in a consistent state, e.g. for a checkpoint, and `test` is
+    /// how it did on the test set (the confusion matrix behind `record.test_accuracy`).
     EpochEnd {
         record: &'a EpochRecord,
         model: &'a Model,
+        test: &'a Evaluation,
     },
     /// Training stops early: the validation accuracy has not improved for `patience` epochs
     /// since epoch `best_epoch`.
@@ -194,17 +196,19 @@ fn train_epoch(
         Some(set) => Some(evaluate(engine, network, set)?.accuracy()),
         None => None,
     };
+    let test = evaluate(engine, network, sets.test)?;
     let record = EpochRecord {
         epoch: epoch + 1,
         lr,
         train_loss: (losses.sum / train_set.len() as f64) as f32,
         validation_accuracy,
-        test_accuracy: evaluate(engine, network, sets.test)?.accuracy(),
+        test_accuracy: test.accuracy(),
         seconds,
     };
     model.training.history.push(record);
     on_event(Event::EpochEnd {
         record: &record,
         model,
+        test: &test,
     })
 }

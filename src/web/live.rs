@@ -4,9 +4,9 @@
 //! What it is: the [`Feed`], which keeps the events worth replaying (every `epoch` and the last
 //! `snapshot`, then `done`) for pages opened mid-run and sends every event to the pages that are
 //! open; and the [`Reporter`], which the training loop calls from its own thread. The reporter
-//! never blocks training: an event is a send into a channel, and the one expensive thing, a
-//! snapshot of the network after each epoch (its first layer's weight images and its confusion
-//! matrix on the test set), is computed on a thread of its own from a copy of the network.
+//! never blocks training: an event is a send into a channel, and a snapshot of the network after
+//! each epoch (its first layer's weight images, and the confusion matrix of the test set, which
+//! the epoch measured anyway) is made on a thread of its own from a copy of the model.
 //! What it is not: the training ([`crate::train`]) or the page's drawing of it (`app.js`).
 //!
 //! # The events
@@ -24,10 +24,9 @@
 //! `weights` holds one image per neuron of the first layer, its 784 weights scaled to integers in
 //! `-100..=100`; `confusion[true][predicted]` counts the test images.
 
-use crate::cpu::Cpu;
-use crate::data::Dataset;
+use crate::data::CLASSES;
 use crate::history::{EpochRecord, json_f32};
-use crate::metrics::evaluate;
+use crate::metrics::Evaluation;
 use crate::model::Model;
 use crate::nn::network::Network;
 use axum::response::sse;
@@ -128,10 +127,12 @@ pub fn event_stream(feed: &Feed) -> impl Stream<Item = Result<sse::Event, Infall
     })
 }
 
-/// A model after an epoch, to be pictured off the training thread.
+/// A model after an epoch, to be pictured off the training thread, with its confusion matrix on
+/// the test set (which the epoch measured anyway).
 struct Snapshot {
     epoch: usize,
     model: Model,
+    confusion: [[usize; CLASSES]; CLASSES],
 }
 
 /// What the training loop calls, from its thread, to tell the pages how it goes.
@@ -151,25 +152,21 @@ pub struct Reporter {
 }
 
 impl Reporter {
-    /// A reporter into `feed`, picturing each epoch's network with the `test` set; `on_snapshot`
-    /// is given (on the picturing thread) each epoch's model after its `snapshot` event is sent,
-    /// e.g. to serve it.
+    /// A reporter into `feed`; `on_snapshot` is given (on the picturing thread) each epoch's
+    /// model after its `snapshot` event is sent, e.g. to serve it.
     pub fn new(
         feed: std::sync::Arc<Feed>,
-        test: Dataset,
         on_snapshot: impl Fn(Model) + Send + 'static,
     ) -> Reporter {
         let (send, receive) = mpsc::channel::<Snapshot>();
         let worker_feed = std::sync::Arc::clone(&feed);
         let worker = std::thread::spawn(move || {
-            // One thread: the training has the cores; this is a few milliseconds an epoch.
-            let Ok(engine) = Cpu::new(1) else { return };
             while let Ok(mut snapshot) = receive.recv() {
                 // Only the newest matters if training is faster than the pictures.
                 while let Ok(newer) = receive.try_recv() {
                     snapshot = newer;
                 }
-                worker_feed.publish(snapshot_event(&engine, &snapshot, &test));
+                worker_feed.publish(snapshot_event(&snapshot));
                 on_snapshot(snapshot.model);
             }
         });
@@ -246,8 +243,9 @@ impl Reporter {
         });
     }
 
-    /// An epoch ended with `record`; `model` is its result.
-    pub fn epoch_end(&mut self, record: &EpochRecord, model: &Model) {
+    /// An epoch ended with `record`; `model` is its result and `test` its evaluation on the test
+    /// set.
+    pub fn epoch_end(&mut self, record: &EpochRecord, model: &Model, test: &Evaluation) {
         self.feed.publish(FeedEvent {
             name: "epoch",
             data: epoch_json(record),
@@ -256,6 +254,7 @@ impl Reporter {
             let _ = snapshots.send(Snapshot {
                 epoch: record.epoch,
                 model: model.clone(),
+                confusion: test.confusion,
             });
         }
     }
@@ -291,9 +290,8 @@ pub fn epoch_json(record: &EpochRecord) -> Value {
     })
 }
 
-/// The `snapshot` event of a network: its first layer's weight images and its confusion matrix
-/// on `test` (none if the network does not fit the test set).
-fn snapshot_event(engine: &Cpu, snapshot: &Snapshot, test: &Dataset) -> FeedEvent {
+/// The `snapshot` event of a network: its first layer's weight images and its confusion matrix.
+fn snapshot_event(snapshot: &Snapshot) -> FeedEvent {
     let network = &snapshot.model.network;
     let first = &network.layers()[0];
     let weights: Vec<Vec<i8>> = first
@@ -301,13 +299,12 @@ fn snapshot_event(engine: &Cpu, snapshot: &Snapshot, test: &Dataset) -> FeedEven
         .chunks(first.inputs)
         .map(super::quantise)
         .collect();
-    let confusion = evaluate(engine, network, test).ok().map(|e| e.confusion);
     FeedEvent {
         name: "snapshot",
         data: json!({
             "epoch": snapshot.epoch,
             "weights": weights,
-            "confusion": confusion,
+            "confusion": snapshot.confusion,
         }),
     }
 }
@@ -368,7 +365,6 @@ mod tests {
     #[test]
     fn the_reporter_sends_epochs_then_their_snapshots_then_done() {
         let feed = Arc::new(Feed::default());
-        let data = crate::data::mnist::load_bundled().unwrap();
         let model = Model::new(&crate::settings::TrainConfig {
             layers: vec![784, 8, 10],
             ..Default::default()
@@ -377,7 +373,7 @@ mod tests {
         let network = &model.network;
         let served = Arc::new(Mutex::new(0));
         let count = Arc::clone(&served);
-        let mut reporter = Reporter::new(Arc::clone(&feed), data.test.take(100), move |_| {
+        let mut reporter = Reporter::new(Arc::clone(&feed), move |_| {
             *count.lock().unwrap() += 1;
         });
         reporter.start(network, 2, 0, 1000);
@@ -394,7 +390,12 @@ mod tests {
                 test_accuracy: 0.5,
                 seconds: 1.0,
             };
-            reporter.epoch_end(&record, &model);
+            let mut test = Evaluation {
+                confusion: [[0; CLASSES]; CLASSES],
+            };
+            test.confusion[3][3] = 60;
+            test.confusion[3][5] = 40;
+            reporter.epoch_end(&record, &model, &test);
         }
         reporter.done(2, Some(0.5), None);
         let (replay, _) = feed.subscribe();

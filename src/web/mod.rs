@@ -136,22 +136,31 @@ struct AppState {
     test_set: std::sync::OnceLock<Result<crate::data::Dataset, String>>,
 }
 
-/// A model and what is computed from it once.
+/// A model and what is computed from it once, when first asked for.
 struct Served {
     model: Model,
-    /// The body of `GET /api/model`.
-    json: Bytes,
+    /// Whether a training run's events can be watched, for the description.
+    live: bool,
+    /// The body of `GET /api/model` (made on the first request: while training, most of the
+    /// models served after each epoch are never described).
+    json: std::sync::OnceLock<Bytes>,
 }
 
 impl Served {
-    fn new(model: Model, live: bool) -> crate::Result<Served> {
-        let json = serde_json::to_vec(&model_description(&model, live)).map_err(|err| {
-            crate::Error::bad_model("<memory>", format!("cannot describe it as JSON: {err}"))
-        })?;
-        Ok(Served {
+    fn new(model: Model, live: bool) -> Served {
+        Served {
             model,
-            json: Bytes::from(json),
-        })
+            live,
+            json: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn json(&self) -> Bytes {
+        let json = self.json.get_or_init(|| {
+            // A `Value` always serialises (non-finite numbers become null).
+            Bytes::from(model_description(&self.model, self.live).to_string())
+        });
+        json.clone()
     }
 }
 
@@ -169,7 +178,7 @@ impl Swap {
     /// Serves `model` from now on; requests under way finish with the model they began with.
     pub fn serve(&self, model: Model) -> crate::Result<()> {
         check_model(&model)?;
-        let served = Arc::new(Served::new(model, self.0.feed.is_some())?);
+        let served = Arc::new(Served::new(model, self.0.feed.is_some()));
         *self.0.served.write().expect("the served model's lock") = served;
         Ok(())
     }
@@ -242,7 +251,7 @@ pub fn training_router(model: Model, feed: Arc<Feed>) -> crate::Result<(Router, 
 fn build(model: Model, feed: Option<Arc<Feed>>) -> crate::Result<(Router, Swap)> {
     check_model(&model)?;
     let state = Arc::new(AppState {
-        served: RwLock::new(Arc::new(Served::new(model, feed.is_some())?)),
+        served: RwLock::new(Arc::new(Served::new(model, feed.is_some()))),
         confidence: Confidence::default(),
         permits: Semaphore::new(MAX_CONCURRENT_PREDICTIONS),
         feed,
@@ -403,7 +412,7 @@ fn too_large() -> ApiError {
 async fn get_model(State(state): State<Arc<AppState>>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        state.served().json.clone(),
+        state.served().json(),
     )
         .into_response()
 }

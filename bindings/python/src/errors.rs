@@ -80,6 +80,7 @@ pub fn to_py(err: Error, files: Files) -> PyErr {
         | Error::TooBigForMemory { .. }
         | Error::Cuda { .. } => TrainingError::new_err(message),
         Error::Plot { .. } => ZifferError::new_err(message),
+        Error::Interrupted { .. } => pyo3::exceptions::PyKeyboardInterrupt::new_err(message),
     }
 }
 

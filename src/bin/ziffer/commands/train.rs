@@ -226,7 +226,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             server.server.url
         );
     }
-    let mut reporter = server.as_ref().map(|s| s.reporter(&data.test));
+    let mut reporter = server.as_ref().map(LiveTraining::reporter);
     if let Some(reporter) = &reporter {
         reporter.start(
             &model.network,
@@ -287,13 +287,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
                     bar.set_message(format!("{}/s{loss}", thousands(rate as usize)));
                 }
             }
-            Event::EpochEnd { record, model } => {
+            Event::EpochEnd {
+                record,
+                model,
+                test,
+            } => {
                 bar.finish_and_clear();
                 model_file::save(model, &out)?;
                 saved_epoch = Some(record.epoch);
                 say(&epoch_line(record));
                 if let Some(reporter) = &mut reporter {
-                    reporter.epoch_end(record, model);
+                    reporter.epoch_end(record, model, test);
                 }
             }
             Event::EarlyStop {
@@ -426,9 +430,9 @@ impl LiveTraining {
     }
 
     /// What the training loop tells: each epoch's model is served once pictured.
-    fn reporter(&self, test: &ziffer::data::Dataset) -> Reporter {
+    fn reporter(&self) -> Reporter {
         let swap = self.swap.clone();
-        Reporter::new(Arc::clone(&self.feed), test.clone(), move |model| {
+        Reporter::new(Arc::clone(&self.feed), move |model| {
             if let Err(err) = swap.serve(model) {
                 eprintln!("ziffer: cannot serve the new model: {err}");
             }
