@@ -177,20 +177,22 @@ pub fn strongest_contributions(
         .enumerate()
         .map(|(l, layer)| {
             let below = if l == 0 { &x } else { &layers[l - 1] };
-            let mut all: Vec<Contribution> = (0..layer.outputs)
-                .flat_map(|o| {
-                    let row = &layer.weight[o * layer.inputs..(o + 1) * layer.inputs];
-                    row.iter()
-                        .zip(below)
-                        .enumerate()
-                        .map(move |(i, (w, a))| Contribution {
+            // A blank pixel (or a silent neuron) contributes nothing: only the others are tried.
+            let active: Vec<usize> = (0..below.len()).filter(|&i| below[i] != 0.0).collect();
+            let mut all: Vec<Contribution> = Vec::with_capacity(layer.outputs * active.len());
+            for o in 0..layer.outputs {
+                let row = &layer.weight[o * layer.inputs..(o + 1) * layer.inputs];
+                for &i in &active {
+                    let value = row[i] * below[i];
+                    if value != 0.0 {
+                        all.push(Contribution {
                             from: i,
                             to: o,
-                            value: w * a,
-                        })
-                })
-                .filter(|c| c.value != 0.0)
-                .collect();
+                            value,
+                        });
+                    }
+                }
+            }
             let k = k.min(all.len());
             if k > 0 {
                 all.select_nth_unstable_by(k - 1, |a, b| b.value.abs().total_cmp(&a.value.abs()));
