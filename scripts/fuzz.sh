@@ -63,11 +63,15 @@ for target in "${targets[@]}"; do
     log="fuzz/artifacts/$target/last-run.log"
     echo "fuzz: $target for ${seconds}s (max_len $max_len, malloc limit ${malloc_mb} MB)"
     status=0
+    start=$(date +%s)
     "$bin/$target" "$corpus" "fuzz/seeds/$target" -artifact_prefix="fuzz/artifacts/$target/" \
         -max_total_time="$seconds" -print_final_stats=1 -max_len="$max_len" \
         -rss_limit_mb=2048 -malloc_limit_mb="$malloc_mb" -timeout="$timeout" \
         >"$log" 2>&1 || status=$?
-    executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+    elapsed=$(($(date +%s) - start))
+    final_stat() { grep -o "stat::$1: *[0-9]*" "$log" | grep -o '[0-9]*$' | tail -1; }
+    executions=$(final_stat number_of_executed_units)
+    peak_rss=$(final_stat peak_rss_mb)
     files=$(find "$corpus" -type f | wc -l)
     if [ "$status" -eq 0 ]; then
         outcome="no finding"
@@ -76,7 +80,7 @@ for target in "${targets[@]}"; do
         failed+=("$target")
         grep -E '^==[0-9]+==|^SUMMARY|panicked at|^artifact_prefix|Test unit written' "$log" | head -20 || true
     fi
-    line="$target: ${executions:-?} executions in ${seconds}s, corpus $files files: $outcome"
+    line="$target: ${executions:-?} executions in ${elapsed}s (corpus loading included), corpus $files files, peak RSS ${peak_rss:-?} MB: $outcome"
     echo "fuzz: $line"
     summary+=("$line")
 done
