@@ -209,20 +209,22 @@ pub fn load(path: &Path) -> Result<Model> {
 }
 
 /// Refuses metadata whose layer sizes need more bytes of weights and biases (4 bytes each) than
-/// the whole file holds, before anything is allocated or looked up for them: damaged metadata
-/// claiming billions of neurons gets this message, not an attempt to find their tensors.
+/// any model file may hold ([`MAX_FILE_BYTES`]), before anything is looked up or allocated for
+/// them: damaged metadata claiming billions of neurons gets this message. Sizes that would fit
+/// are left to the tensor checks, whose messages say which tensor disagrees.
 fn check_fits_in_file(sizes: &[usize], file_bytes: usize) -> std::result::Result<(), String> {
     // `training_bytes` counts weights and gradients, 8 bytes per parameter; the file holds 4.
     let needed = crate::settings::training_bytes(sizes).map(|b| b / 2);
-    if needed.is_some_and(|needed| needed <= file_bytes as u64) {
+    if needed.is_some_and(|needed| needed <= MAX_FILE_BYTES) {
         return Ok(());
     }
     let names: Vec<String> = sizes.iter().map(usize::to_string).collect();
     Err(format!(
-        "metadata 'layers' says {}, which needs at least {} of weights and biases, but the file \
-         is {file_bytes} bytes: the metadata is damaged, or the file is incomplete",
+        "metadata 'layers' says {}, which needs at least {} of weights and biases, more than the \
+         {} a model file may hold (this one is {file_bytes} bytes): the metadata is damaged",
         names.join("-"),
         crate::error::gigabytes(needed.unwrap_or(u64::MAX)),
+        crate::error::gigabytes(MAX_FILE_BYTES),
     ))
 }
 
@@ -428,7 +430,7 @@ mod tests {
         assert!(
             err.contains(
                 "metadata 'layers' says 784-1000000000-10, which needs at least 3180 GB of \
-                 weights and biases, but the file is"
+                 weights and biases, more than the 1 GB a model file may hold (this one is"
             ),
             "{err}"
         );
@@ -447,9 +449,12 @@ mod tests {
     }
 
     #[test]
-    fn metadata_that_fits_in_the_file_passes_the_size_check() {
-        assert!(check_fits_in_file(&[2, 1], 12).is_ok());
-        assert!(check_fits_in_file(&[2, 1], 11).is_err());
+    fn sizes_that_a_model_file_can_hold_pass_the_size_check() {
+        // (2^28 - 1) weights and 1 bias: 2^30 bytes, the most a model file may hold.
+        assert!(check_fits_in_file(&[(1 << 28) - 1, 1], 100).is_ok());
+        assert!(check_fits_in_file(&[1 << 28, 1], 100).is_err());
+        // More than this file holds, but a possible model: the tensor checks say what is wrong.
+        assert!(check_fits_in_file(&[784, 32, 10], 100).is_ok());
     }
 
     #[test]
