@@ -344,7 +344,7 @@ pub enum Error {
 
 /// Bytes as people read them: `635 GB`, `24 GB`, `512 MB`; `u64::MAX`, what a count too large
 /// for 64 bits is reported as, is `18 EB`.
-fn gigabytes(bytes: u64) -> String {
+pub(crate) fn gigabytes(bytes: u64) -> String {
     if bytes == u64::MAX {
         return "18 EB".to_string();
     }

@@ -208,6 +208,26 @@ pub fn load(path: &Path) -> Result<Model> {
     from_safetensors(path, &bytes)
 }
 
+/// Refuses metadata whose layer sizes need more bytes of weights and biases (4 bytes each) than
+/// any model file may hold ([`MAX_FILE_BYTES`]), before anything is looked up or allocated for
+/// them: damaged metadata claiming billions of neurons gets this message. Sizes that would fit
+/// are left to the tensor checks, whose messages say which tensor disagrees.
+fn check_fits_in_file(sizes: &[usize], file_bytes: usize) -> std::result::Result<(), String> {
+    // `training_bytes` counts weights and gradients, 8 bytes per parameter; the file holds 4.
+    let needed = crate::settings::training_bytes(sizes).map(|b| b / 2);
+    if needed.is_some_and(|needed| needed <= MAX_FILE_BYTES) {
+        return Ok(());
+    }
+    let names: Vec<String> = sizes.iter().map(usize::to_string).collect();
+    Err(format!(
+        "metadata 'layers' says {}, which needs at least {} of weights and biases, more than the \
+         {} a model file may hold (this one is {file_bytes} bytes): the metadata is damaged",
+        names.join("-"),
+        crate::error::gigabytes(needed.unwrap_or(u64::MAX)),
+        crate::error::gigabytes(MAX_FILE_BYTES),
+    ))
+}
+
 /// Parses the bytes of a model file; `path` is for messages.
 pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
     let bad = |message: String| Error::bad_model(path, message);
@@ -253,6 +273,7 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
             ))
         })?;
     check_sizes(&sizes).map_err(|e| bad(format!("metadata 'layers': {e}")))?;
+    check_fits_in_file(&sizes, bytes.len()).map_err(bad)?;
     let activation_name = get("activation")?;
     let hidden = Activation::from_name(activation_name)
         .ok_or_else(|| bad(format!("unknown activation '{activation_name}'")))?;
@@ -377,4 +398,126 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
         optimizer_state: OptimizerState { steps, slots },
         classes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A safetensors file with only these metadata entries and no tensors.
+    fn with_metadata(entries: &[(&str, &str)]) -> Vec<u8> {
+        let metadata = entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<HashMap<_, _>>();
+        safetensors::serialize(Vec::<(&str, TensorView)>::new(), Some(metadata)).unwrap()
+    }
+
+    fn message(bytes: &[u8]) -> String {
+        from_safetensors(Path::new("m.safetensors"), bytes)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn metadata_claiming_a_billion_neurons_is_refused_before_looking_for_their_tensors() {
+        let bytes = with_metadata(&[
+            ("format", FORMAT),
+            ("format_version", "2"),
+            ("layers", "784,1000000000,10"),
+        ]);
+        let err = message(&bytes);
+        assert!(
+            err.contains(
+                "metadata 'layers' says 784-1000000000-10, which needs at least 3180 GB of \
+                 weights and biases, more than the 1 GB a model file may hold (this one is"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn metadata_whose_sizes_overflow_64_bits_is_refused() {
+        let layers = format!("{0},{0}", usize::MAX);
+        let bytes = with_metadata(&[
+            ("format", FORMAT),
+            ("format_version", "2"),
+            ("layers", &layers),
+        ]);
+        let err = message(&bytes);
+        assert!(err.contains("needs at least 18 EB"), "{err}");
+    }
+
+    #[test]
+    fn sizes_that_a_model_file_can_hold_pass_the_size_check() {
+        // (2^28 - 1) weights and 1 bias: 2^30 bytes, the most a model file may hold.
+        assert!(check_fits_in_file(&[(1 << 28) - 1, 1], 100).is_ok());
+        assert!(check_fits_in_file(&[1 << 28, 1], 100).is_err());
+        // More than this file holds, but a possible model: the tensor checks say what is wrong.
+        assert!(check_fits_in_file(&[784, 32, 10], 100).is_ok());
+    }
+
+    #[test]
+    fn header_length_beyond_the_file_is_refused() {
+        let mut bytes = with_metadata(&[("format", FORMAT)]);
+        bytes[..8].copy_from_slice(&(1u64 << 62).to_le_bytes());
+        let err = message(&bytes);
+        assert!(err.contains("not a safetensors file"), "{err}");
+    }
+
+    #[test]
+    fn header_length_one_past_the_file_is_refused() {
+        let mut bytes = with_metadata(&[("format", FORMAT)]);
+        let n = (bytes.len() - 8 + 1) as u64;
+        bytes[..8].copy_from_slice(&n.to_le_bytes());
+        let err = message(&bytes);
+        assert!(err.contains("not a safetensors file"), "{err}");
+    }
+
+    /// A file with one tensor whose header is `header` (padded as safetensors pads it) followed by
+    /// `data`.
+    fn raw_file(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut header = header.as_bytes().to_vec();
+        header.resize(header.len().next_multiple_of(8), b' ');
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(&header);
+        bytes.extend_from_slice(data);
+        bytes
+    }
+
+    #[test]
+    fn tensor_offsets_beyond_the_file_are_refused() {
+        let bytes = raw_file(
+            r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4000000000]}}"#,
+            &[0; 8],
+        );
+        let err = message(&bytes);
+        assert!(
+            err.contains("not a safetensors file (invalid shape, data type, or offset"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tensor_shape_whose_product_overflows_is_refused() {
+        let bytes = raw_file(
+            r#"{"w":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,8]}}"#,
+            &[0; 8],
+        );
+        let err = message(&bytes);
+        assert!(err.contains("not a safetensors file (overflow"), "{err}");
+    }
+
+    #[test]
+    fn tensor_shape_larger_than_its_bytes_is_refused() {
+        let bytes = raw_file(
+            r#"{"w":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,8]}}"#,
+            &[0; 8],
+        );
+        let err = message(&bytes);
+        assert!(
+            err.contains("not a safetensors file (invalid shape, data type, or offset"),
+            "{err}"
+        );
+    }
 }

@@ -84,7 +84,10 @@ impl Schedule {
     /// The number of epochs the schedule is written for, if it says.
     pub fn total_epochs(&self) -> Option<usize> {
         match self {
-            Schedule::Stages(stages) => stages.iter().map(|s| s.epochs).sum(),
+            // Saturating, for stages built by hand: parsed ones are checked to fit.
+            Schedule::Stages(stages) => stages
+                .iter()
+                .try_fold(0usize, |total, s| Some(total.saturating_add(s.epochs?))),
             Schedule::Step { epochs, .. } => *epochs,
             Schedule::Cosine { epochs, .. } => Some(*epochs),
         }
@@ -93,10 +96,10 @@ impl Schedule {
 
 /// Stages: the rate of the stage `epoch` falls in; past the last stage, the last rate.
 pub fn stage_lr(stages: &[Stage], epoch: usize) -> f32 {
-    let mut start = 0;
+    let mut start: usize = 0;
     for stage in stages {
         match stage.epochs {
-            Some(n) if epoch >= start + n => start += n,
+            Some(n) if epoch >= start.saturating_add(n) => start = start.saturating_add(n),
             _ => return stage.lr,
         }
     }
@@ -267,6 +270,18 @@ impl FromStr for Schedule {
             }
             stages.push(Stage { lr, epochs });
         }
+        // The stages' epochs must add up to a count, so that `total_epochs` and `stage_lr`
+        // (which adds them up as it goes) cannot overflow.
+        if stages
+            .iter()
+            .try_fold(0usize, |total, s| total.checked_add(s.epochs.unwrap_or(0)))
+            .is_none()
+        {
+            return Err(schedule_error(
+                text,
+                "the stages add up to more epochs than can be counted".to_string(),
+            ));
+        }
         Ok(Schedule::Stages(stages))
     }
 }
@@ -321,6 +336,22 @@ mod tests {
         );
         assert_eq!(s.total_epochs(), Some(8));
         assert_eq!(s.to_string(), "0.1x3,0.01x3,0.001x2");
+    }
+
+    #[test]
+    fn stages_whose_epochs_add_up_past_the_largest_count_are_refused() {
+        // Found by reading while writing the fuzz target: the sum and `start + n` overflowed
+        // (a panic in debug builds, a wrong total in release ones).
+        let text = format!("0.1x{},0.01x2", usize::MAX - 1);
+        let err = text.parse::<Schedule>().unwrap_err().to_string();
+        assert!(
+            err.contains("add up to more epochs than can be counted"),
+            "{err}"
+        );
+        let fits = format!("0.1x{},0.01x1", usize::MAX - 1);
+        let s: Schedule = fits.parse().unwrap();
+        assert_eq!(s.total_epochs(), Some(usize::MAX));
+        assert_eq!(s.lr_at(usize::MAX - 1), 0.01);
     }
 
     #[test]

@@ -138,25 +138,100 @@ fn read_decompressed_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
             format!("the file grew to {} bytes", raw.len()),
         ));
     }
+    decompress_limited(path, raw, limit)
+}
+
+/// The bytes of a data file as read from disk, decompressed if they start with the gzip magic
+/// bytes and returned as they are otherwise; `path` is only used in errors.
+///
+/// This is what [`read_decompressed`] does once the file is read, for bytes that come from
+/// elsewhere. The same limits hold: more than [`MAX_DATA_BYTES`] before or after decompression
+/// is an [`Error::Io`], and so is a gzip stream holding an IDX header that expands to more than
+/// [`IDX_SLACK_BYTES`] past the end its header states.
+pub fn decompress(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
+    decompress_limited(path, raw, MAX_DATA_BYTES)
+}
+
+/// How far past the end its header states a compressed IDX file is decompressed (1 MiB), so that
+/// the parser can still count the bytes too many, while a gzip bomb behind a small header stops
+/// here and not at [`MAX_DATA_BYTES`].
+pub const IDX_SLACK_BYTES: u64 = 1 << 20;
+
+/// [`decompress`] with the size limit as a parameter, so that tests can use a small one.
+fn decompress_limited(path: &Path, raw: Vec<u8>, limit: u64) -> Result<Vec<u8>> {
+    let too_large = |what: String| {
+        Error::io(
+            path,
+            "decompress",
+            std::io::Error::new(std::io::ErrorKind::InvalidData, what),
+        )
+    };
+    let over_limit = |what: String| {
+        too_large(format!(
+            "{what}, more than the {} a data set may hold: this is not an MNIST-style data \
+             file, or it is damaged",
+            format_bytes(limit)
+        ))
+    };
+    if raw.len() as u64 > limit {
+        return Err(over_limit(format!("the data is {} bytes", raw.len())));
+    }
     if !raw.starts_with(&GZIP_MAGIC) {
         return Ok(raw);
     }
+    let mut decoder = MultiGzDecoder::new(&raw[..]);
+    // The IDX header, if this is an IDX file, says how long the whole file should be: no more
+    // than that (and some slack) is decompressed.
+    let mut head = Vec::with_capacity(IDX_HEAD_BYTES);
+    (&mut decoder)
+        .take(IDX_HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, "decompress", e))?;
+    let stated = idx_stated_len(&head);
+    let cap = stated.map_or(limit, |n| n.saturating_add(IDX_SLACK_BYTES).min(limit));
     // The gzip trailer's size (mod 2^32) is only a hint: it is capped by what the compressed bytes
-    // could expand to at deflate's best ratio (1032:1) and by the limit, so a lying trailer cannot
-    // make us allocate more than the data could fill. It spares the doubling reallocations whose
-    // old and new buffers would together double the peak memory.
-    let mut data = Vec::with_capacity(gzip_size_hint(&raw, limit));
-    MultiGzDecoder::new(&raw[..])
-        .take(limit + 1)
+    // could expand to at deflate's best ratio (1032:1), by the header and by the limit, so a lying
+    // trailer cannot make us allocate more than the data could fill. It spares the doubling
+    // reallocations whose old and new buffers would together double the peak memory.
+    let mut data = Vec::with_capacity(gzip_size_hint(&raw, cap).max(head.len()));
+    data.extend_from_slice(&head);
+    decoder
+        .take((cap + 1).saturating_sub(head.len() as u64))
         .read_to_end(&mut data)
         .map_err(|e| Error::io(path, "decompress", e))?;
-    if data.len() as u64 > limit {
-        return Err(too_large(
-            "decompress",
-            format!("the {len} compressed bytes expand to more than that"),
-        ));
+    if data.len() as u64 > cap {
+        let compressed = raw.len();
+        return Err(match stated {
+            Some(stated) if cap < limit => too_large(format!(
+                "the IDX header says the file holds {stated} bytes, but the {compressed} \
+                 compressed bytes expand to more than {} bytes past that: the file is damaged",
+                IDX_SLACK_BYTES
+            )),
+            _ => over_limit(format!(
+                "the {compressed} compressed bytes expand to more than that"
+            )),
+        });
     }
     Ok(data)
+}
+
+/// The most header bytes an MNIST-style IDX file has: magic, count, rows, columns.
+const IDX_HEAD_BYTES: usize = 16;
+
+/// The length, header included, that an IDX header at the start of `head` states for its file:
+/// `None` if `head` does not start with an unsigned-byte IDX header of 1 or 3 dimensions, or if
+/// the product overflows (the parser then says what is wrong).
+fn idx_stated_len(head: &[u8]) -> Option<u64> {
+    let [0, 0, UNSIGNED_BYTE, dims @ (1 | 3), ..] = *head else {
+        return None;
+    };
+    let dims = dims as usize;
+    let sizes = head.get(4..4 + 4 * dims)?;
+    sizes
+        .chunks_exact(4)
+        .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")) as u64)
+        .try_fold(1u64, u64::checked_mul)?
+        .checked_add(header_len(dims))
 }
 
 /// The decompressed size a gzip stream's trailer states, bounded as explained at its use.
@@ -581,6 +656,94 @@ mod tests {
         let path = dir.path().join("no-extension");
         std::fs::write(&path, gzip(b"hello")).unwrap();
         assert_eq!(read_decompressed(&path).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn header_claiming_two_billion_images_of_65536_squared_in_a_tiny_file_is_truncated() {
+        // 2^31 images of 2^16 x 2^16 pixels: 2^63 bytes promised, 10 there. Refused by comparing
+        // the product with the bytes present, before anything is allocated from it.
+        let bytes = idx(IMAGE_MAGIC, &[1 << 31, 1 << 16, 1 << 16], &[0; 10]);
+        let err = parse_images(Path::new("x"), bytes).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Truncated {
+                    offset: 16,
+                    expected: 9_223_372_036_854_775_808,
+                    found: 10,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("the header promises 9223372036854775808 bytes")
+                && message.contains("only 10 are there"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn gzip_file_with_a_huge_header_is_decompressed_only_as_far_as_its_data_goes() {
+        let compressed = gzip(&idx(IMAGE_MAGIC, &[1 << 31, 1 << 16, 1 << 16], &[0; 10]));
+        let data = decompress(Path::new("x"), compressed).unwrap();
+        assert_eq!(data.len(), 26);
+        assert!(data.capacity() < 1 << 20, "{}", data.capacity());
+        let err = parse_images(Path::new("x"), data).unwrap_err();
+        assert!(matches!(err, Error::Truncated { found: 10, .. }), "{err}");
+    }
+
+    #[test]
+    fn gzip_bomb_behind_a_small_idx_header_stops_just_past_what_the_header_states() {
+        // A labels header for 1 label, then 3 MiB of zeros: decompression stops 1 MiB past the
+        // 9 bytes the header states, far below the 1 GiB limit.
+        let mut bytes = idx(LABEL_MAGIC, &[1], &[0]);
+        bytes.resize(3 << 20, 0);
+        let err = decompress(Path::new("x"), gzip(&bytes)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Io {
+                    action: "decompress",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("the IDX header says the file holds 9 bytes"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn gzip_idx_file_with_bytes_too_many_still_counts_them_exactly() {
+        let compressed = gzip(&idx(LABEL_MAGIC, &[1], &[0, 1, 2, 3, 4, 5]));
+        let data = decompress(Path::new("x"), compressed).unwrap();
+        let err = parse_labels(Path::new("x"), &data).unwrap_err();
+        assert!(err.to_string().contains("5 unexpected bytes"), "{err}");
+    }
+
+    #[test]
+    fn bytes_over_the_limit_are_refused_before_decompressing() {
+        let err = decompress_limited(Path::new("x"), gzip(&[0; 10]), 5).unwrap_err();
+        assert!(err.to_string().contains("more than the 5 bytes"), "{err}");
+    }
+
+    #[test]
+    fn idx_stated_length_is_read_from_one_and_three_dimensional_headers_only() {
+        assert_eq!(
+            idx_stated_len(&idx(LABEL_MAGIC, &[3, 99, 99], &[])),
+            Some(11)
+        );
+        assert_eq!(idx_stated_len(&idx(IMAGE_MAGIC, &[2, 2, 3], &[])), Some(28));
+        assert_eq!(idx_stated_len(&idx(0x0802, &[2, 2, 3], &[])), None);
+        assert_eq!(idx_stated_len(b"5,0,0,0,0,0,0,0,0"), None);
+        assert_eq!(idx_stated_len(&idx(IMAGE_MAGIC, &[2], &[])), None);
+        let huge = idx(IMAGE_MAGIC, &[u32::MAX, u32::MAX, u32::MAX], &[]);
+        assert_eq!(idx_stated_len(&huge), None);
     }
 
     #[test]

@@ -48,7 +48,12 @@ impl Dataset {
         if labels.is_empty() {
             return Err(Error::EmptyDataset { path: source });
         }
-        if rows == 0 || cols == 0 || images.len() != labels.len() * rows * cols {
+        // Checked: a product that overflows would wrap, and could then match a short buffer.
+        let expected = labels
+            .len()
+            .checked_mul(rows)
+            .and_then(|n| n.checked_mul(cols));
+        if rows == 0 || cols == 0 || expected != Some(images.len()) {
             return Err(Error::PixelCount {
                 data: source,
                 labels: labels.len(),
@@ -221,5 +226,12 @@ mod tests {
         assert_eq!((train.len(), validation.is_none()), (10, true));
         let err = training_sets(ten(), 0, Some(0)).unwrap_err().to_string();
         assert!(err.contains("leaves no training images"), "{err}");
+    }
+
+    #[test]
+    fn a_shape_whose_product_overflows_is_a_pixel_count_error() {
+        // 1 x 2^32 x 2^32 wraps to 0 in 64 bits, which an empty buffer would have matched.
+        let err = Dataset::new(Vec::new(), vec![0], 1 << 32, 1 << 32, "x").unwrap_err();
+        assert!(matches!(err, Error::PixelCount { found: 0, .. }), "{err}");
     }
 }

@@ -114,14 +114,18 @@ fn decode_oriented(reader: ImageReader<Cursor<&[u8]>>) -> image::ImageResult<Dyn
     Ok(image)
 }
 
-/// The width and height that a PNG, GIF or BMP header claims, read from their fixed places, so
-/// that a zero or huge size gets the same message whichever decoder would have refused it.
-/// `None` for other formats, or a header too short to hold them.
+/// The width and height that a PNG, GIF, BMP or extended WebP header claims, read from their
+/// fixed places, so that a zero or huge size gets the same message whichever decoder would have
+/// refused it. `None` for other formats, or a header too short to hold them.
 fn header_size(bytes: &[u8], format: ImageFormat) -> Option<(u64, u64)> {
     let field = |at: usize, len: usize| bytes.get(at..at + len);
     let be32 = |at| Some(u32::from_be_bytes(field(at, 4)?.try_into().ok()?) as u64);
     let le16 = |at| Some(u16::from_le_bytes(field(at, 2)?.try_into().ok()?) as u64);
     let le32 = |at| Some(i32::from_le_bytes(field(at, 4)?.try_into().ok()?).unsigned_abs() as u64);
+    let le24 = |at| {
+        let b = field(at, 3)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], 0]) as u64)
+    };
     match format {
         // The signature (8 bytes), then the IHDR chunk's length and type (8), width, height.
         ImageFormat::Png if field(12, 4)? == b"IHDR" => Some((be32(16)?, be32(20)?)),
@@ -131,6 +135,9 @@ fn header_size(bytes: &[u8], format: ImageFormat) -> Option<(u64, u64)> {
         // in the old 12-byte header, 32-bit (the height negative for top-down) in the others.
         ImageFormat::Bmp if le32(14)? == 12 => Some((le16(18)?, le16(20)?)),
         ImageFormat::Bmp => Some((le32(18)?, le32(22)?)),
+        // "RIFF", its size, "WEBP"; in the extended format a "VP8X" chunk follows: its size, 4
+        // bytes of flags, then the canvas's width - 1 and height - 1, 24-bit each.
+        ImageFormat::WebP if field(12, 4)? == b"VP8X" => Some((le24(24)? + 1, le24(27)? + 1)),
         _ => None,
     }
 }
@@ -253,5 +260,76 @@ mod tests {
         let err = preprocess_bytes(&bytes[..bytes.len() / 2], Path::new(NAME)).unwrap_err();
         assert!(matches!(err, Error::Image { .. }), "{err}");
         assert!(err.to_string().contains("PNG data"), "{err}");
+    }
+
+    /// A small real image of `format`, 8x8 white pixels, whose header the tests patch.
+    fn encoded(format: ImageFormat) -> Vec<u8> {
+        let gray = DynamicImage::ImageLuma8(image::GrayImage::from_pixel(8, 8, image::Luma([255])));
+        let image = match format {
+            ImageFormat::Jpeg => gray,
+            _ => DynamicImage::ImageRgba8(gray.to_rgba8()),
+        };
+        let mut bytes = Cursor::new(Vec::new());
+        image.write_to(&mut bytes, format).unwrap();
+        bytes.into_inner()
+    }
+
+    #[test]
+    fn a_jpeg_claiming_60000_by_60000_pixels_is_refused_before_decoding() {
+        let mut bytes = encoded(ImageFormat::Jpeg);
+        // The baseline frame header: FF C0, length, precision, then height and width (big-endian).
+        let sof = bytes.windows(2).position(|w| w == [0xff, 0xc0]).unwrap();
+        bytes[sof + 5..sof + 9].copy_from_slice(&[0xea, 0x60, 0xea, 0x60]);
+        let err = preprocess_bytes(&bytes, Path::new("huge.jpg")).unwrap_err();
+        assert!(
+            err.to_string().contains("claims to be 60000x60000 pixels"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_webp_canvas_of_100000_by_100000_pixels_is_refused_before_decoding() {
+        // RIFF, then a VP8X chunk (flags, canvas width - 1, height - 1, 24 bits each), then the
+        // frame of a small real WebP.
+        let small = encoded(ImageFormat::WebP);
+        let frame = &small[12..];
+        let side = (100_000u32 - 1).to_le_bytes();
+        let mut vp8x = b"VP8X".to_vec();
+        vp8x.extend_from_slice(&10u32.to_le_bytes());
+        vp8x.extend_from_slice(&[0, 0, 0, 0]);
+        vp8x.extend_from_slice(&side[..3]);
+        vp8x.extend_from_slice(&side[..3]);
+        let body = [b"WEBP".as_slice(), &vp8x, frame].concat();
+        let bytes = [
+            b"RIFF".as_slice(),
+            &(body.len() as u32).to_le_bytes(),
+            &body,
+        ]
+        .concat();
+        let err = preprocess_bytes(&bytes, Path::new("huge.webp")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("claims to be 100000x100000 pixels"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_gif_claiming_60000_by_60000_pixels_is_refused_from_its_header() {
+        let mut bytes = encoded(ImageFormat::Gif);
+        bytes[6..10].copy_from_slice(&[0x60, 0xea, 0x60, 0xea]);
+        let err = preprocess_bytes(&bytes, Path::new("huge.gif")).unwrap_err();
+        assert!(
+            err.to_string().contains("claims to be 60000x60000 pixels"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_limits_are_those_documented() {
+        let limits = limits();
+        assert_eq!(limits.max_image_width, Some(8192));
+        assert_eq!(limits.max_image_height, Some(8192));
+        assert_eq!(limits.max_alloc, Some(256 << 20));
     }
 }

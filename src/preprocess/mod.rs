@@ -120,12 +120,17 @@ pub fn preprocess_gray(
             format!("the image has no pixels ({width}x{height})"),
         ));
     }
-    if gray.len() != width * height {
+    let Some(pixel_count) = width.checked_mul(height) else {
+        return Err(image_error(
+            name,
+            format!("{width}x{height} is more pixels than any image can hold"),
+        ));
+    };
+    if gray.len() != pixel_count {
         return Err(image_error(
             name,
             format!(
-                "{width}x{height} pixels need {} bytes, found {}",
-                width * height,
+                "{width}x{height} pixels need {pixel_count} bytes, found {}",
                 gray.len()
             ),
         ));
@@ -156,7 +161,9 @@ pub fn preprocess_gray(
         height: height as u32,
         inverted,
         background,
-        contrast,
+        // A fraction of full scale: where the fitted paper dips below black at an edge, ink
+        // minus paper can exceed 1 there, and the stretch above used that; reported, at most 1.
+        contrast: contrast.min(1.0),
         ink_fraction: ink_pixels as f32 / ink.data.len() as f32,
         specks,
         crop,
@@ -292,6 +299,38 @@ mod tests {
         assert!(err.to_string().contains("no pixels (0x10)"), "{err}");
         let err = preprocess_gray(&[0; 10], 4, 4, Path::new(NAME)).unwrap_err();
         assert!(err.to_string().contains("need 16 bytes, found 10"), "{err}");
+    }
+
+    #[test]
+    fn the_reported_contrast_is_at_most_full_scale() {
+        // Found by the image fuzz target: a 4-bit BMP of 11x15 pixels whose fitted background
+        // dips below black at an edge, so that ink - background exceeded 1 and the contrast was
+        // reported as 1.03 ("103% of full scale").
+        let bmp = [
+            0x42, 0x4d, 0x66, 0x09, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x28, 0x00, 0x00, 0x00, 0x0b, 0x00, 0x00, 0x00, 0x0f, 0x00, 0x00, 0x00, 0x01, 0x00,
+            0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1a, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x80, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1a, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x80, 0xff, 0xff, 0xff,
+        ];
+        let p = preprocess_bytes(&bmp, Path::new("x.bmp")).unwrap();
+        for (what, v) in [
+            ("background", p.background),
+            ("contrast", p.contrast),
+            ("ink fraction", p.ink_fraction),
+        ] {
+            assert!((0.0..=1.0).contains(&v), "{what} {v}");
+        }
+    }
+
+    #[test]
+    fn a_size_whose_pixel_count_overflows_is_refused() {
+        let err = preprocess_gray(&[], usize::MAX, 2, Path::new(NAME)).unwrap_err();
+        assert!(err.to_string().contains("more pixels than"), "{err}");
     }
 
     #[test]
