@@ -1,10 +1,14 @@
-//! Fuzzes the API's request parsing: `POST /api/predict` sent to [`ziffer::web::router`] as a
-//! value (tower's `oneshot`), no server or socket, on a current-thread runtime. The first byte
-//! of the input chooses the content type (JSON pixels, multipart with a boundary, an image, raw
-//! bytes, no or an unsupported type); the rest is the body.
+//! Fuzzes the API's request parsing: requests sent to [`ziffer::web::router`] as values (tower's
+//! `oneshot`), no server or socket, on a current-thread runtime. The first byte of the input
+//! chooses the route and the content type; the rest is the body (or the query):
+//! - `POST /api/predict` (bits 3-4 are 0 or 1), with the content type of the low three bits
+//!   (JSON pixels, multipart with a boundary, an image, raw bytes, no or an unsupported type);
+//! - `POST /api/learn` (2), a JSON body;
+//! - `GET /api/test-digit?QUERY` (3), the body's URL-safe characters as the query.
 //!
 //! Invariants: every answer is one of the documented statuses, never a 500, and its body is
-//! JSON: the digit and ten probabilities when 200, `{"error", "status"}` otherwise.
+//! JSON: when 200, the digit and ten probabilities, the lesson's probabilities before and after,
+//! or a test digit's 784 pixels; `{"error", "status"}` otherwise.
 #![no_main]
 
 use axum::Router;
@@ -60,11 +64,27 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let fixture = fixture();
-    let mut request = Request::post("/api/predict");
-    if let Some(content_type) = content_type(choice) {
-        request = request.header(header::CONTENT_TYPE, content_type);
-    }
-    let request = request.body(Body::from(body.to_vec())).expect("a request");
+    let route = (choice >> 3) % 4;
+    let request = match route {
+        2 => Request::post("/api/learn")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_vec())),
+        3 => {
+            let query: String = String::from_utf8_lossy(body)
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "=&-_.%".contains(*c))
+                .collect();
+            Request::get(format!("/api/test-digit?{query}")).body(Body::empty())
+        }
+        _ => {
+            let mut request = Request::post("/api/predict");
+            if let Some(content_type) = content_type(choice) {
+                request = request.header(header::CONTENT_TYPE, content_type);
+            }
+            request.body(Body::from(body.to_vec()))
+        }
+    };
+    let request = request.expect("a request");
     let (status, bytes) = fixture.runtime.block_on(async {
         let response = fixture
             .router
@@ -80,10 +100,22 @@ fuzz_target!(|data: &[u8]| {
     });
     let answer: serde_json::Value = serde_json::from_slice(&bytes).expect("a JSON answer");
     match status {
+        StatusCode::OK if route == 2 => {
+            for key in ["probabilities_before", "probabilities_after", "output_error"] {
+                assert_eq!(answer[key].as_array().map(Vec::len), Some(10), "{key}");
+            }
+        }
+        StatusCode::OK if route == 3 => {
+            assert!(answer["label"].as_u64().expect("a label") < 10);
+            assert_eq!(answer["pixels"].as_array().map(Vec::len), Some(784));
+        }
         StatusCode::OK => {
             let digit = answer["digit"].as_u64().expect("a digit");
             assert!(digit < 10);
             assert_eq!(answer["probabilities"].as_array().map(Vec::len), Some(10));
+        }
+        StatusCode::NOT_FOUND if route == 3 => {
+            assert!(answer["error"].is_string(), "{answer}");
         }
         StatusCode::BAD_REQUEST
         | StatusCode::PAYLOAD_TOO_LARGE

@@ -79,3 +79,47 @@ fn readme_links_point_at_files_that_exist() {
         );
     }
 }
+
+/// Every `.rs` file under `dir`, read.
+fn sources(dir: &Path, into: &mut String) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, into);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            into.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+}
+
+#[test]
+fn every_test_that_docs_reliability_names_exists() {
+    // docs/reliability.md holds each promise by the tests named beside it, as
+    // `module::test_name`; a renamed or deleted test must not leave a promise unheld.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/reliability.md")).unwrap();
+    let mut code = String::new();
+    for dir in ["src", "tests", "fuzz/fuzz_targets"] {
+        sources(&root.join(dir), &mut code);
+    }
+    let mut named = 0;
+    for quoted in doc.split('`').skip(1).step_by(2) {
+        let Some((_, name)) = quoted.rsplit_once("::") else {
+            continue;
+        };
+        // A test's name is a sentence: words joined by underscores.
+        if name.matches('_').count() < 3
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            continue;
+        }
+        named += 1;
+        assert!(
+            code.contains(&format!("fn {name}(")),
+            "docs/reliability.md names `{quoted}`, which no test is called"
+        );
+    }
+    assert!(named >= 40, "only {named} tests named");
+}
