@@ -135,12 +135,16 @@ fn killed_and_resumed(dir: &Path, seed: u64, modern: bool, rng: &mut ChaCha8Rng)
     let killed = dir.join(format!("killed-{seed}.safetensors"));
     let mut child = start(&args, &killed);
     wait_for(&killed, &mut child);
-    std::thread::sleep(training.mul_f64(rng.random_range(0.0..0.95)));
+    std::thread::sleep(training.mul_f64(rng.random_range(0.0..0.8)));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let epochs_when_killed = ziffer::model_file::load(&killed).unwrap().epochs_trained();
 
-    check(resume(&killed));
+    // A kill that came after the last epoch's save found the run finished, and `--resume`
+    // rightly says so; any earlier one leaves a run for `--resume` alone to finish.
+    if epochs_when_killed < 5 {
+        check(resume(&killed));
+    }
     assert_eq!(
         tensors(&killed),
         tensors(&straight),
