@@ -14,12 +14,11 @@
 //! the neurons whose rows have the largest norm, largest first.
 
 use super::body::Fields;
-use super::{ApiError, AppState, check_pixels, quantise, to_byte};
+use super::{ApiError, AppState, check_pixels, on_a_worker, quantise, to_byte};
 use crate::preprocess::{PIXELS, preprocess_gray};
 use crate::teach::learn;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -40,22 +39,10 @@ struct LearnRequest {
 }
 
 pub(super) async fn post_learn(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let result = async {
-        let request = read_request(&body)?;
-        let _permit = state.permits.acquire().await.map_err(|_| {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
-        })?;
-        let worker = state.clone();
-        tokio::task::spawn_blocking(move || lesson(&worker, request))
-            .await
-            .map_err(|err| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("the lesson failed: {err}"),
-                )
-            })?
-    }
-    .await;
+    let result = match read_request(&body) {
+        Ok(request) => on_a_worker(state, move |state| lesson(state, request)).await,
+        Err(err) => Err(err),
+    };
     match result {
         Ok(body) => axum::Json(body).into_response(),
         Err(err) => err.into_response(),
@@ -133,6 +120,7 @@ fn lesson(state: &AppState, request: LearnRequest) -> Result<Value, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     fn body(pixels: usize, label: &str) -> Vec<u8> {
         format!(

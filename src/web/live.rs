@@ -91,12 +91,6 @@ impl Feed {
         let replay = self.replay.lock().expect("the feed's lock");
         (replay.clone(), self.live.subscribe())
     }
-
-    /// Whether the run has ended.
-    pub fn is_done(&self) -> bool {
-        let replay = self.replay.lock().expect("the feed's lock");
-        replay.iter().any(|e| e.name == "done")
-    }
 }
 
 /// The server-sent events a page opened now receives: the replay, then each live event as it
@@ -345,7 +339,7 @@ mod tests {
                 ("snapshot", json!(3)),
             ]
         );
-        assert!(!feed.is_done());
+        assert!(replay.iter().all(|e| e.name != "done"));
     }
 
     #[test]
@@ -359,7 +353,8 @@ mod tests {
         assert_eq!(live.try_recv().unwrap(), event("progress", 2));
         assert_eq!(live.try_recv().unwrap(), event("done", 3));
         assert!(live.try_recv().is_err());
-        assert!(feed.is_done());
+        let (replay, _) = feed.subscribe();
+        assert_eq!(replay.last().map(|e| e.name), Some("done"));
     }
 
     #[test]

@@ -448,19 +448,28 @@ async fn post_predict(State(state): State<Arc<AppState>>, request: Request) -> R
 
 async fn predict_request(state: Arc<AppState>, request: Request) -> Result<Value, ApiError> {
     let input = read_input(request).await?;
+    on_a_worker(state, move |state| read_digit(state, input)).await
+}
+
+/// Runs the CPU-bound `work` on a blocking thread once one of the [`MAX_CONCURRENT_PREDICTIONS`]
+/// permits is free: what every route that runs the network shares.
+async fn on_a_worker(
+    state: Arc<AppState>,
+    work: impl FnOnce(&AppState) -> Result<Value, ApiError> + Send + 'static,
+) -> Result<Value, ApiError> {
     let _permit =
         state.permits.acquire().await.map_err(|_| {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
         })?;
     let worker = state.clone();
-    tokio::task::spawn_blocking(move || read_digit(&worker, input))
+    tokio::task::spawn_blocking(move || work(&worker))
         .await
         .map_err(|_| {
             // The panic's message went to the server's standard error; the client gets no
             // internals.
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "the prediction failed inside the server (a bug): the server's log says more",
+                "the work failed inside the server (a bug): the server's log says more",
             )
         })?
 }
