@@ -65,7 +65,16 @@ PRODUCER = "ziffer"
 INPUT = "pixels"
 OUTPUT = "scores"
 # ziffer's function names and the ONNX operators they become.
-HIDDEN_OPS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "leaky-relu": "LeakyRelu"}
+HIDDEN_OPS = {
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+    "scaled-tanh": "Tanh",
+    "relu": "Relu",
+    "leaky-relu": "LeakyRelu",
+}
+# The factors (inner, outer) of a·tanh(b·z) folded into the Gemms around its Tanh: the layer's
+# own Gemm has alpha = beta = b, the next one alpha = a. Every other activation: none.
+GEMM_SCALES = {"scaled-tanh": (np.float32(2.0 / 3.0), np.float32(1.7159))}
 OUTPUT_OPS = {"sigmoid": "Sigmoid", "softmax": "Softmax"}
 LEAKY_SLOPE = np.float32(0.01)
 TOLERANCE = 1e-5
@@ -114,11 +123,20 @@ def check_onnx(path, sizes, hidden, output, layers):
         last = l + 1 == len(layers)
         expected_ops += ["Gemm", OUTPUT_OPS[output] if last else HIDDEN_OPS[hidden]]
     expect("the nodes' operators", ops, expected_ops)
+    inner, outer = GEMM_SCALES.get(hidden, (np.float32(1.0), np.float32(1.0)))
+    gemms = [n for n in graph.node if n.op_type == "Gemm"]
+    for l, node in enumerate(gemms):
+        alpha = (outer if l > 0 else 1.0) * (inner if l + 1 < len(gemms) else 1.0)
+        beta = inner if l + 1 < len(gemms) else 1.0
+        wanted = {"transB": 1}
+        if alpha != 1.0:
+            wanted["alpha"] = float(np.float32(alpha))
+        if beta != 1.0:
+            wanted["beta"] = float(np.float32(beta))
+        expect(f"{node.name}'s attributes", attributes(node), wanted)
     for node in graph.node:
         found = attributes(node)
-        if node.op_type == "Gemm":
-            expect(f"{node.name}'s attributes", found, {"transB": 1})
-        elif node.op_type == "LeakyRelu":
+        if node.op_type == "LeakyRelu":
             expect(f"{node.name}'s attributes", found, {"alpha": float(LEAKY_SLOPE)})
         elif node.op_type == "Softmax":
             expect(f"{node.name}'s attributes", found, {"axis": 1})

@@ -17,7 +17,7 @@ The format, as checked here (layers `l = 0 .. L-1`, sizes from the `layers` meta
     layers.{l}.bias     float32 [outputs]           B of layer l
     optimizer.layers.{l}.{weight,bias}.{slot}       what the optimizer keeps (ignored here)
     metadata: format = "ziffer", format_version = "2" (or "1"), layers = "784,128,64,10",
-              activation = sigmoid | tanh | relu | leaky-relu, output = sigmoid | softmax
+              activation = sigmoid | tanh | scaled-tanh | relu | leaky-relu, output = sigmoid | softmax
               (version 2; version 1 is sigmoid), loss = quadratic | cross-entropy,
               classes = JSON list of names (version 2), training = JSON
 
@@ -57,7 +57,7 @@ from safetensors.numpy import load_file
 
 FORMAT = "ziffer"
 FORMAT_VERSIONS = ["1", "2"]
-ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky-relu"]
+ACTIVATIONS = ["sigmoid", "tanh", "scaled-tanh", "relu", "leaky-relu"]
 OUTPUTS = ["sigmoid", "softmax"]
 LOSSES = ["quadratic", "cross-entropy"]
 LEAKY_SLOPE = np.float32(0.01)
@@ -213,6 +213,9 @@ def activation(name, z):
         return sigmoid(z)
     if name == "tanh":
         return np.tanh(z)
+    if name == "scaled-tanh":
+        # LeCun's 1.7159·tanh(2z/3)
+        return np.float32(1.7159) * np.tanh(z * np.float32(2.0 / 3.0))
     if name == "relu":
         return np.maximum(z, np.float32(0.0))
     return np.where(z < 0, z * LEAKY_SLOPE, z)

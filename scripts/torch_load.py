@@ -4,7 +4,7 @@
 What it is: the few lines a PyTorch user needs, and a check of them. A ziffer model file is
 safetensors: `layers.{l}.weight` is `[outputs, inputs]` and `layers.{l}.bias` is `[outputs]`,
 exactly the layout of `torch.nn.Linear(inputs, outputs)`'s `weight` and `bias`, so each layer
-loads as it is. The activations (`sigmoid`, `tanh`, `relu`, `leaky-relu` with slope 0.01) and the
+loads as it is. The activations (`sigmoid`, `tanh`, `scaled-tanh` = 1.7159·tanh(2z/3), `relu`, `leaky-relu` with slope 0.01) and the
 output function (`sigmoid`, `softmax`) come from the file's metadata.
 
 What it is not: a training script (train with ziffer; fine-tune the loaded module with PyTorch if
@@ -32,9 +32,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+class ScaledTanh(torch.nn.Module):
+    """LeCun's scaled hyperbolic tangent, 1.7159·tanh(2z/3)."""
+
+    def forward(self, z):
+        return 1.7159 * torch.tanh(z * (2.0 / 3.0))
+
+
 ACTIVATIONS = {
     "sigmoid": torch.nn.Sigmoid,
     "tanh": torch.nn.Tanh,
+    "scaled-tanh": lambda: ScaledTanh(),
     "relu": torch.nn.ReLU,
     "leaky-relu": lambda: torch.nn.LeakyReLU(0.01),
 }

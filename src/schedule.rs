@@ -1,7 +1,8 @@
 //! The learning rate `η` of each epoch: the schedule a training run follows.
 //!
 //! What it is: [`Schedule`], its text form (the same on the command line and in model files), and
-//! each kind's formula in its function ([`stage_lr`], [`step_decay_lr`], [`cosine_lr`]). What it
+//! each kind's formula in its function ([`stage_lr`], [`step_decay_lr`], [`exponential_lr`],
+//! [`cosine_lr`]). What it
 //! is not: the training loop ([`crate::train`]), which asks [`Schedule::lr_at`] once per epoch.
 
 use crate::error::{Error, Result};
@@ -45,6 +46,8 @@ pub struct Stage {
 ///   three epochs, then 0.01 for three, then 0.001 for two (and for any epoch after those);
 /// - step decay: `"step:0.1x30,every=10,factor=0.5"` is `η = 0.1·0.5^⌊e/10⌋` for epochs
 ///   `e = 0..30`;
+/// - exponential decay per epoch, Cireşan et al.'s (2010): `"exp:0.001x300,factor=0.97"` is
+///   `η = 0.001·0.97^e`, and `"exp:0.001x300,factor=0.97,min=0.000001"` stops falling at `min`;
 /// - cosine (Loshchilov and Hutter, 2017): `"cosine:0.1x30"` falls from 0.1 towards
 ///   `min` (default 0) along half a cosine over 30 epochs, `"cosine:0.1x30,min=0.001"`.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +58,12 @@ pub enum Schedule {
         epochs: Option<usize>,
         every: usize,
         factor: f32,
+    },
+    Exponential {
+        lr: f32,
+        epochs: Option<usize>,
+        factor: f32,
+        min: f32,
     },
     Cosine {
         lr: f32,
@@ -77,6 +86,9 @@ impl Schedule {
             Schedule::Step {
                 lr, every, factor, ..
             } => step_decay_lr(*lr, *factor, *every, epoch),
+            Schedule::Exponential {
+                lr, factor, min, ..
+            } => exponential_lr(*lr, *factor, *min, epoch),
             Schedule::Cosine { lr, epochs, min } => cosine_lr(*lr, *min, *epochs, epoch),
         }
     }
@@ -88,7 +100,7 @@ impl Schedule {
             Schedule::Stages(stages) => stages
                 .iter()
                 .try_fold(0usize, |total, s| Some(total.saturating_add(s.epochs?))),
-            Schedule::Step { epochs, .. } => *epochs,
+            Schedule::Step { epochs, .. } | Schedule::Exponential { epochs, .. } => *epochs,
             Schedule::Cosine { epochs, .. } => Some(*epochs),
         }
     }
@@ -109,6 +121,14 @@ pub fn stage_lr(stages: &[Stage], epoch: usize) -> f32 {
 /// Step decay: `η = η₀·γ^⌊e/k⌋`, the rate multiplied by `γ` every `k` epochs.
 pub fn step_decay_lr(lr: f32, factor: f32, every: usize, epoch: usize) -> f32 {
     lr * factor.powi((epoch / every).min(i32::MAX as usize) as i32)
+}
+
+/// Exponential decay: `η = max(η_min, η₀·γ^e)`, the rate multiplied by `γ` after every epoch
+/// until it reaches `η_min`. Cireşan et al. (2010, §3) start at `10⁻³` and multiply by 0.97 per
+/// epoch down to `10⁻⁶`.
+pub fn exponential_lr(lr: f32, factor: f32, min: f32, epoch: usize) -> f32 {
+    let decayed = lr as f64 * (factor as f64).powf(epoch as f64);
+    (decayed as f32).max(min)
 }
 
 /// Cosine annealing: `η = η_min + ½(η₀ − η_min)·(1 + cos(π·e/T))` for epoch `e` of `T`, so
@@ -136,8 +156,8 @@ fn schedule_error(text: &str, why: String) -> Error {
     Error::config(
         "learning rate",
         format!(
-            "{why} in '{text}'; write e.g. 0.1, 0.1x3,0.01x2, step:0.1x30,every=10,factor=0.5 \
-             or cosine:0.1x30"
+            "{why} in '{text}'; write e.g. 0.1, 0.1x3,0.01x2, step:0.1x30,every=10,factor=0.5, \
+             exp:0.001x300,factor=0.97,min=0.000001 or cosine:0.1x30"
         ),
     )
 }
@@ -232,6 +252,42 @@ impl FromStr for Schedule {
                 factor,
             });
         }
+        if let Some(rest) = text.strip_prefix("exp:") {
+            let parts: Vec<&str> = rest.split(',').map(str::trim).collect();
+            let (lr, epochs) = parse_rate_and_epochs(parts[0], text)?;
+            let (mut factor, mut min) = (None, 0.0);
+            for (key, value) in parse_options(&parts[1..], &["factor", "min"], text)? {
+                match key {
+                    "factor" if value > 0.0 && value < 1.0 => factor = Some(value),
+                    "factor" => {
+                        return Err(schedule_error(
+                            text,
+                            format!("factor {value} must be above 0 and below 1"),
+                        ));
+                    }
+                    _ if value >= 0.0 && value < lr => min = value,
+                    _ => {
+                        return Err(schedule_error(
+                            text,
+                            format!("min {value} must be at least 0 and below the rate {lr}"),
+                        ));
+                    }
+                }
+            }
+            let factor = factor.ok_or_else(|| {
+                schedule_error(
+                    text,
+                    "an exponential schedule needs factor=F, the rate's multiplier per epoch"
+                        .to_string(),
+                )
+            })?;
+            return Ok(Schedule::Exponential {
+                lr,
+                epochs,
+                factor,
+                min,
+            });
+        }
         if let Some(rest) = text.strip_prefix("cosine:") {
             let parts: Vec<&str> = rest.split(',').map(str::trim).collect();
             let (lr, epochs) = parse_rate_and_epochs(parts[0], text)?;
@@ -309,6 +365,18 @@ impl fmt::Display for Schedule {
                 "step:{lr}{},every={every},factor={factor}",
                 count(*epochs)
             ),
+            Schedule::Exponential {
+                lr,
+                epochs,
+                factor,
+                min,
+            } => {
+                write!(f, "exp:{lr}{},factor={factor}", count(*epochs))?;
+                if *min > 0.0 {
+                    write!(f, ",min={min}")?;
+                }
+                Ok(())
+            }
             Schedule::Cosine { lr, epochs, min } => {
                 write!(f, "cosine:{lr}x{epochs}")?;
                 if *min > 0.0 {
@@ -409,6 +477,25 @@ mod tests {
     }
 
     #[test]
+    fn exponential_decay_multiplies_the_rate_every_epoch_down_to_the_minimum() {
+        let exp: Schedule = "exp:0.001x300,factor=0.97,min=0.000001".parse().unwrap();
+        assert_eq!(exp.to_string(), "exp:0.001x300,factor=0.97,min=0.000001");
+        assert_eq!(exp.total_epochs(), Some(300));
+        assert_eq!(exp.lr_at(0), 0.001);
+        assert!((exp.lr_at(1) - 0.00097).abs() < 1e-9);
+        assert!((exp.lr_at(10) - 0.001 * 0.97f32.powi(10)).abs() < 1e-9);
+        // 0.97^e falls below 10⁻³ after 227 epochs: from there on the rate is the minimum.
+        assert!(exp.lr_at(226) > 0.000001);
+        assert_eq!(exp.lr_at(227), 0.000001);
+        assert_eq!(exp.lr_at(1_000_000), 0.000001);
+        let open: Schedule = "exp:0.1,factor=0.5".parse().unwrap();
+        assert_eq!(open.to_string(), "exp:0.1,factor=0.5");
+        assert_eq!(open.total_epochs(), None);
+        assert_eq!(open.lr_at(3), 0.0125);
+        assert_eq!(open.lr_at(usize::MAX), 0.0);
+    }
+
+    #[test]
     fn bad_step_and_cosine_schedules_are_refused_with_the_reason() {
         for (text, reason) in [
             ("step:0.1x30", "needs every=N"),
@@ -421,6 +508,12 @@ mod tests {
             ("cosine:0.1x10,min=0.5", "below the rate"),
             ("cosine:-1x10", "positive"),
             ("linear:0.1x10", "unknown schedule 'linear'"),
+            ("exp:0.001x300", "needs factor=F"),
+            ("exp:0.001,factor=1", "below 1"),
+            ("exp:0.001,factor=0", "above 0"),
+            ("exp:0.001,factor=0.9,min=0.01", "below the rate"),
+            ("exp:0.001,factor=0.9,every=2", "unknown option 'every'"),
+            ("exp:0x10,factor=0.9", "positive"),
         ] {
             let err = text.parse::<Schedule>().unwrap_err().to_string();
             assert!(err.contains(reason), "'{text}': {err}");

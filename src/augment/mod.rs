@@ -25,17 +25,18 @@
 //! `p = (x, y) = (j, i)`: x to the right, y downwards, in pixels. The image centre is
 //! `c = ((S − 1)/2, (S − 1)/2)`.
 //!
-//! One image, as a recipe: draw the shift `t`, the angle `θ`, the scale `s` and (if elastic is
-//! on) the smooth displacement field `Δ` ([`Distortion::draw_into`]); then every output pixel `p`
-//! reads the source image at
+//! One image, as a recipe: draw the shift `t`, the angle `θ`, the scale `s`, (if elastic is on)
+//! the smooth displacement field `Δ`, (if on) the stretches `s_x`, `s_y` and the mirror `m`
+//! ([`Distortion::draw_into`]); then every output pixel `p` reads the source image at
 //!
 //! ```text
-//! src(p) = c + (1/s)·R(−θ)·(p − c − t) + Δ(p)
+//! src(p) = c + M·S⁻¹·R(−θ)·(p − c − t) + Δ(p),   S = diag(s·s_x, s·s_y),  M = diag(m, 1)
 //! ```
 //!
-//! by bilinear interpolation, reading 0 outside the image ([`Distortion::resample`]). That is
-//! the inverse of "scale by `s` and rotate by `θ` about the centre, then move by `t`", with the
-//! elastic displacement added, in one interpolation so that the image is blurred only once.
+//! (`m = −1` mirrors, else 1) by bilinear interpolation, reading 0 outside the image
+//! ([`Distortion::resample`]). That is the inverse of "mirror, stretch and scale, and rotate by
+//! `θ` about the centre, then move by `t`", with the elastic displacement added, in one
+//! interpolation so that the image is blurred only once.
 //!
 //! The cost per image is in [`Augment::apply`], measured with `cargo test --release --lib
 //! augment::tests::time_per_image -- --ignored --nocapture` on one core of a 2.6 GHz AMD EPYC
@@ -72,16 +73,30 @@ pub struct Augment {
     /// The width `σ` of the Gaussian that smooths the elastic field, in pixels: the larger, the
     /// smoother (and, for the same `α`, the smaller) the displacements. At most 100 when parsed.
     pub elastic_sigma: f32,
+    /// The largest horizontal stretch: a factor `s_x` uniform in `[1 − stretch_x, 1 + stretch_x]`
+    /// for the width alone, on top of `scale` (Cireşan et al.'s separate horizontal scaling
+    /// `γ_x`). Below 1.
+    pub stretch_x: f32,
+    /// The largest vertical stretch, `s_y` uniform in `[1 − stretch_y, 1 + stretch_y]` for the
+    /// height alone (their `γ_y`). Below 1.
+    pub stretch_y: f32,
+    /// Mirror half of the images left to right (each with probability ½). Only for data whose
+    /// mirrored images keep their class, such as Fashion-MNIST's clothes: never for digits, where
+    /// a mirrored 2 is no 2 and a mirrored 7 no 7.
+    pub flip: bool,
 }
 
 impl Augment {
-    /// True when [`Augment::apply`] changes nothing: no shift, rotation, scaling or elastic
-    /// strength (`σ` alone does nothing).
+    /// True when [`Augment::apply`] changes nothing: no shift, rotation, scaling, stretch,
+    /// elastic strength (`σ` alone does nothing) or flip.
     pub fn is_none(&self) -> bool {
         self.shift == 0.0
             && self.rotate_degrees == 0.0
             && self.scale == 0.0
             && self.elastic_alpha == 0.0
+            && self.stretch_x == 0.0
+            && self.stretch_y == 0.0
+            && !self.flip
     }
 
     /// Distorts one `S x S` image (`u8`, row-major, 0 = background, 255 = ink) and writes it,

@@ -1,9 +1,9 @@
 //! The warp of one image: [`Distortion`], the shift `t`, rotation `θ` and scale `s` drawn for
-//! it (and the elastic field `Δ`, if any), and [`Distortion::resample`], which reads each
-//! output pixel `p` from the source at
+//! it (and the elastic field `Δ`, the stretches `s_x`, `s_y` and the mirror `m`, if any), and
+//! [`Distortion::resample`], which reads each output pixel `p` from the source at
 //!
 //! ```text
-//! src(p) = c + (1/s)·R(−θ)·(p − c − t) + Δ(p)
+//! src(p) = c + M·S⁻¹·R(−θ)·(p − c − t) + Δ(p),   S = diag(s·s_x, s·s_y),  M = diag(m, 1)
 //! ```
 //!
 //! by bilinear interpolation, eight pixels of a row at a time; [`Distortion::resample_naive`],
@@ -30,6 +30,11 @@ pub struct Distortion {
     pub angle: f32,
     /// The scale factor `s`: 1 = unchanged, 1.1 = the ink 10% larger.
     pub scale: f32,
+    /// The horizontal and vertical stretches `s_x`, `s_y`, on top of `s`: 1 = unchanged.
+    pub stretch_x: f32,
+    pub stretch_y: f32,
+    /// Mirror the image left to right (`m = −1`) before the rest.
+    pub mirror: bool,
     /// The elastic displacement field `Δ`, `(S, S, 2)`: `(Δx, Δy)` of each output pixel, row by
     /// row, in pixels. Empty when there is no elastic distortion.
     pub displacement: Vec<f32>,
@@ -51,6 +56,9 @@ impl Distortion {
             shift_y,
             angle,
             scale,
+            stretch_x: 1.0,
+            stretch_y: 1.0,
+            mirror: false,
             displacement: Vec::new(),
             field: FieldScratch::new(),
         }
@@ -68,9 +76,13 @@ impl Distortion {
     ///
     /// The draws, in order: `t_x`, `t_y`, `θ`, `s` (always all four, so that turning one
     /// on keeps the others of each image as they were), then the `2·S²` numbers of the elastic
-    /// field if `α ≠ 0`. With [`Augment::NONE`] it draws nothing and becomes the identity.
+    /// field if `α ≠ 0`, then `s_x`, `s_y` if either stretch is on, then one word for the mirror
+    /// if `flip` is on (these last came later to ziffer: drawn after the rest, and only when on,
+    /// they leave every earlier specification's images as they were). With [`Augment::NONE`] it
+    /// draws nothing and becomes the identity.
     pub fn draw_into(&mut self, augment: &Augment, side: usize, rng: &mut impl Rng) {
         self.displacement.clear();
+        (self.stretch_x, self.stretch_y, self.mirror) = (1.0, 1.0, false);
         if augment.is_none() {
             (self.shift_x, self.shift_y, self.angle, self.scale) = (0.0, 0.0, 0.0, 1.0);
             return;
@@ -84,19 +96,39 @@ impl Distortion {
             self.field
                 .draw(alpha, sigma, side, rng, &mut self.displacement);
         }
+        if augment.stretch_x != 0.0 || augment.stretch_y != 0.0 {
+            self.stretch_x = 1.0 + augment.stretch_x * symmetric_uniform(rng.next_u32());
+            self.stretch_y = 1.0 + augment.stretch_y * symmetric_uniform(rng.next_u32());
+        }
+        if augment.flip {
+            self.mirror = rng.next_u32() >> 31 == 1;
+        }
+    }
+
+    /// The linear part of `src(p)`: `(a_x, b_x, a_y, b_y)` in
+    /// `src_x = c_x + a_x·u − b_x·v`, `src_y = c_y + b_y·u + a_y·v`, that is the rows of
+    /// `M·S⁻¹·R(−θ)`: `a_x = m·cos θ/(s·s_x)`, `b_x = m·sin θ/(s·s_x)`,
+    /// `a_y = cos θ/(s·s_y)`, `b_y = sin θ/(s·s_y)`.
+    fn linear_part(&self) -> (f64, f64, f64, f64) {
+        let (sin, cos) = (self.angle as f64).sin_cos();
+        let m = if self.mirror { -1.0 } else { 1.0 };
+        let sx = self.scale as f64 * self.stretch_x as f64;
+        let sy = self.scale as f64 * self.stretch_y as f64;
+        (m * cos / sx, m * sin / sx, cos / sy, sin / sy)
     }
 
     /// Applies the distortion to one `S x S` image, writing `S·S` values in `[0, 1]` to `out`:
     /// output pixel `p` is the source bilinearly interpolated at
-    /// `src(p) = c + (1/s)·R(−θ)·(p − c − t) + Δ(p)`, 0 outside the image, scaled by 1/255.
+    /// `src(p) = c + M·S⁻¹·R(−θ)·(p − c − t) + Δ(p)`, 0 outside the image, scaled by 1/255.
     ///
     /// With `R(−θ) = [[cos θ, −sin θ], [sin θ, cos θ]]` (y pointing down, so that positive `θ`
-    /// turns the ink anticlockwise on screen), `a = cos θ / s`, `b = sin θ / s` and
-    /// `(u, v) = p − c − t`, that is
+    /// turns the ink anticlockwise on screen), `(u, v) = p − c − t` and the four numbers of
+    /// [`Distortion::linear_part`] (without stretch or mirror, `a_x = a_y = cos θ / s` and
+    /// `b_x = b_y = sin θ / s`), that is
     ///
     /// ```text
-    /// src_x = c_x + a·u − b·v + Δx(p)
-    /// src_y = c_y + b·u + a·v + Δy(p)
+    /// src_x = c_x + a_x·u − b_x·v + Δx(p)
+    /// src_y = c_y + b_y·u + a_y·v + Δy(p)
     /// ```
     ///
     /// The field is added where the affine map lands rather than rotated with it: a field of
@@ -134,7 +166,7 @@ impl Distortion {
     }
 
     /// The naive reference [`Distortion::resample`] is tested against: the same `S·S` values,
-    /// each pixel on its own, in `f64`, `src(p) = c + (1/s)·R(−θ)·(p − c − t) + Δ(p)` and
+    /// each pixel on its own, in `f64`, `src(p) = c + M·S⁻¹·R(−θ)·(p − c − t) + Δ(p)` and
     /// bilinear interpolation by the four-term formula, pixels outside read as 0. Slow and
     /// plain, for checking and reading; it agrees with `resample` to within 1e-4 (the test
     /// `resampling_matches_the_naive_reference`).
@@ -150,14 +182,18 @@ impl Distortion {
         };
         let c = (side as f64 - 1.0) / 2.0;
         let (sin, cos) = (self.angle as f64).sin_cos();
-        let s = self.scale as f64;
+        let m = if self.mirror { -1.0 } else { 1.0 };
+        let sx = self.scale as f64 * self.stretch_x as f64;
+        let sy = self.scale as f64 * self.stretch_y as f64;
         for i in 0..side {
             for j in 0..side {
                 let (u, v) = (
                     j as f64 - c - self.shift_x as f64,
                     i as f64 - c - self.shift_y as f64,
                 );
-                let (mut x, mut y) = (c + (cos * u - sin * v) / s, c + (sin * u + cos * v) / s);
+                // R(−θ)·(u, v), then S⁻¹, then M.
+                let (ru, rv) = (cos * u - sin * v, sin * u + cos * v);
+                let (mut x, mut y) = (c + m * ru / sx, c + rv / sy);
                 if !self.displacement.is_empty() {
                     x += self.displacement[2 * (i * side + j)] as f64;
                     y += self.displacement[2 * (i * side + j) + 1] as f64;
@@ -179,13 +215,15 @@ impl Distortion {
     /// last block of a row overlaps the one before and computes a few pixels again, to the same
     /// bits.
     fn sample<const ELASTIC: bool>(&self, padded: &[f32], side: usize, out: &mut [f32]) {
-        let (sin, cos) = self.angle.sin_cos();
+        let (a_x, b_x, a_y, b_y) = self.linear_part();
         let sampler = Sampler {
             padded,
             side,
             c: (side as f32 - 1.0) / 2.0,
-            a: cos / self.scale,
-            b: sin / self.scale,
+            a_x: a_x as f32,
+            b_x: b_x as f32,
+            a_y: a_y as f32,
+            b_y: b_y as f32,
             shift_x: self.shift_x,
             shift_y: self.shift_y,
         };
@@ -240,8 +278,10 @@ struct Sampler<'a> {
     padded: &'a [f32],
     side: usize,
     c: f32,
-    a: f32,
-    b: f32,
+    a_x: f32,
+    b_x: f32,
+    a_y: f32,
+    b_y: f32,
     shift_x: f32,
     shift_y: f32,
 }
@@ -260,14 +300,15 @@ impl Sampler<'_> {
         pixels: &mut [f32; LANES],
     ) {
         const LANE: [f32; LANES] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
-        let (c, a, b, width) = (self.c, self.a, self.b, self.side + 3);
-        // src(p) = c + (1/s)·R(−θ)·(p − c − t) + Δ(p)
+        let (c, width) = (self.c, self.side + 3);
+        let (a_x, b_x, a_y, b_y) = (self.a_x, self.b_x, self.a_y, self.b_y);
+        // src(p) = c + M·S⁻¹·R(−θ)·(p − c − t) + Δ(p)
         let v = i as f32 - c - self.shift_y;
         let (mut x, mut y) = ([0.0f32; LANES], [0.0f32; LANES]);
         for k in 0..LANES {
             let u = (first as f32 + LANE[k]) - c - self.shift_x;
-            x[k] = c + a * u - b * v;
-            y[k] = c + b * u + a * v;
+            x[k] = c + a_x * u - b_x * v;
+            y[k] = c + b_y * u + a_y * v;
         }
         if ELASTIC {
             for k in 0..LANES {
@@ -427,16 +468,82 @@ mod tests {
     }
 
     #[test]
+    fn a_mirror_reverses_each_row_and_a_stretch_scales_one_axis() {
+        let pattern = [(1, 0, 255), (1, 1, 80), (4, 5, 30), (6, 2, 200)];
+        let image = image_with(7, &pattern);
+        let mut out = vec![9.0; 49];
+        let mirror = Distortion {
+            mirror: true,
+            ..Distortion::identity()
+        };
+        mirror.resample(&image, 7, &mut out);
+        let mirrored: Vec<_> = pattern.iter().map(|&(i, j, v)| (i, 6 - j, v)).collect();
+        let expected: Vec<f32> = image_with(7, &mirrored)
+            .iter()
+            .map(|&p| normalise_pixel(p))
+            .collect();
+        assert_eq!(out, expected);
+        // Twice as wide: the pixel right of the centre (3, 3) lands two to the right, half-way
+        // between, and the rows stay where they were.
+        let image = image_with(7, &[(3, 3, 255), (3, 4, 255), (1, 3, 255)]);
+        let wide = Distortion {
+            stretch_x: 2.0,
+            ..Distortion::identity()
+        };
+        wide.resample(&image, 7, &mut out);
+        assert_eq!(&out[3 * 7..4 * 7], &[0.0, 0.0, 0.5, 1.0, 1.0, 1.0, 0.5]);
+        assert_eq!(&out[7..2 * 7], &[0.0, 0.0, 0.5, 1.0, 0.5, 0.0, 0.0]);
+        assert!(out[2 * 7..3 * 7].iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn stretch_and_flip_draw_after_the_rest_and_only_when_on() {
+        // An elastic specification's images stay what they were when flip or stretch is added:
+        // the same shift, angle, scale and field.
+        let plain = Distortion::draw(&Augment::ELASTIC, 28, &mut image_rng(3, 1, 4));
+        let with = Augment {
+            stretch_x: 0.2,
+            stretch_y: 0.1,
+            flip: true,
+            ..Augment::ELASTIC
+        };
+        let (mut mirrored, mut stretched) = (0, 0);
+        for position in 0..200 {
+            let d = Distortion::draw(&with, 28, &mut image_rng(3, 1, position));
+            let p = Distortion::draw(&Augment::ELASTIC, 28, &mut image_rng(3, 1, position));
+            assert_eq!(
+                (d.shift_x, d.shift_y, d.angle, d.scale),
+                (p.shift_x, p.shift_y, p.angle, p.scale)
+            );
+            assert_eq!(d.displacement, p.displacement);
+            assert!((0.8..=1.2).contains(&d.stretch_x) && (0.9..=1.1).contains(&d.stretch_y));
+            stretched += usize::from(d.stretch_x != d.stretch_y);
+            mirrored += usize::from(d.mirror);
+        }
+        assert_eq!(plain.displacement.len(), 2 * 28 * 28);
+        assert!((70..=130).contains(&mirrored), "{mirrored} of 200 mirrored");
+        assert_eq!(stretched, 200);
+        let (mut rng, start) = (image_rng(3, 1, 4), image_rng(3, 1, 4).get_word_pos());
+        Distortion::draw(&with, 28, &mut rng);
+        assert_eq!(rng.get_word_pos() - start, 4 + 28 * 28 + 2 + 1);
+    }
+
+    #[test]
     fn resampling_matches_the_naive_reference() {
         // Sizes narrower than a block of eight, a multiple of it, neither, and above the stack
         // buffer's 28.
         for side in [5, 16, 28, 30] {
             let image: Vec<u8> = (0..side * side).map(|k| ((k * 97) % 256) as u8).collect();
             let strong: Augment = "shift=3,rotate=30,scale=0.3,elastic=20/3".parse().unwrap();
-            for (position, augment) in [Augment::AFFINE, Augment::ELASTIC, strong]
-                .iter()
-                .enumerate()
-            {
+            let stretched: Augment = "rotate=20,stretch=0.3/0.1,flip".parse().unwrap();
+            let all = [
+                Augment::AFFINE,
+                Augment::ELASTIC,
+                strong,
+                Augment::CIRESAN,
+                stretched,
+            ];
+            for (position, augment) in all.iter().enumerate() {
                 let d = Distortion::draw(augment, side, &mut image_rng(9, side, position));
                 let mut out = vec![9.0; side * side];
                 d.resample(&image, side, &mut out);

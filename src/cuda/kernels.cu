@@ -14,6 +14,9 @@
 // also sum dB = (1/N)·Σ dZ (the end of dense_backward_params).
 
 #define LEAKY_SLOPE 0.01f
+// The scaled tanh's A and B (SCALED_TANH_A, SCALED_TANH_B in src/nn/activation.rs).
+#define SCALED_TANH_A 1.7159f
+#define SCALED_TANH_B (2.0f / 3.0f)
 
 // ---- the batch ----------------------------------------------------------------------------
 
@@ -70,6 +73,15 @@ extern "C" __global__ void tanh_forward(float* z_then_a, const float* bias, int 
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < (long)rows * n;
          i += (long)gridDim.x * blockDim.x) {
         z_then_a[i] = tanhf(z_then_a[i] + bias[i / n]);
+    }
+}
+
+// scaled_tanh_forward: A = 1.7159·tanh((2/3)·(Z + B)).
+extern "C" __global__ void scaled_tanh_forward(float* z_then_a, const float* bias, int rows,
+                                               int n) {
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < (long)rows * n;
+         i += (long)gridDim.x * blockDim.x) {
+        z_then_a[i] = SCALED_TANH_A * tanhf(SCALED_TANH_B * (z_then_a[i] + bias[i / n]));
     }
 }
 
@@ -199,12 +211,15 @@ __device__ float block_sum(float value) {
 #define ACTIVATION_TANH 1
 #define ACTIVATION_RELU 2
 #define ACTIVATION_LEAKY_RELU 3
+#define ACTIVATION_SCALED_TANH 4
 
 __device__ float backward_one(int activation, float a, float d) {
     switch (activation) {
         case ACTIVATION_SIGMOID: return d * (a * (1.0f - a));
         case ACTIVATION_TANH: return d * (1.0f - a * a);
         case ACTIVATION_RELU: return a <= 0.0f ? 0.0f : d;
+        case ACTIVATION_SCALED_TANH:
+            return d * (SCALED_TANH_B * (SCALED_TANH_A - a * a / SCALED_TANH_A));
         default: return a <= 0.0f ? d * LEAKY_SLOPE : d;
     }
 }
@@ -237,6 +252,12 @@ extern "C" __global__ void sigmoid_backward(const float* a, float* da_then_dz, c
 extern "C" __global__ void tanh_backward(const float* a, float* da_then_dz, const float* mask,
                                          float* db, int n) {
     activation_backward(ACTIVATION_TANH, a, da_then_dz, mask, db, n);
+}
+
+// scaled_tanh_backward: dZ = dA ⊙ (2/3)·(1.7159 − A²/1.7159); and dB.
+extern "C" __global__ void scaled_tanh_backward(const float* a, float* da_then_dz,
+                                                const float* mask, float* db, int n) {
+    activation_backward(ACTIVATION_SCALED_TANH, a, da_then_dz, mask, db, n);
 }
 
 // relu_backward: dZ = dA where A > 0, 0 elsewhere; and dB.

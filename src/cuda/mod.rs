@@ -55,12 +55,13 @@ use trainer::CudaTrainer;
 pub const KERNELS: &str = include_str!("kernels.cu");
 
 /// Every kernel in [`KERNELS`], by name: the batch, forward, the loss, backward, the update.
-pub const KERNEL_NAMES: [&str; 21] = [
+pub const KERNEL_NAMES: [&str; 23] = [
     "fill_inputs",
     "fill_targets",
     "add_bias",
     "sigmoid_forward",
     "tanh_forward",
+    "scaled_tanh_forward",
     "relu_forward",
     "leaky_relu_forward",
     "softmax_forward",
@@ -69,6 +70,7 @@ pub const KERNEL_NAMES: [&str; 21] = [
     "cross_entropy_delta",
     "sigmoid_backward",
     "tanh_backward",
+    "scaled_tanh_backward",
     "relu_backward",
     "leaky_relu_backward",
     "dense_backward_bias",
@@ -433,6 +435,7 @@ fn activation_kernels(activation: Activation) -> (&'static str, &'static str) {
     match activation {
         Activation::Sigmoid => ("sigmoid_forward", "sigmoid_backward"),
         Activation::Tanh => ("tanh_forward", "tanh_backward"),
+        Activation::ScaledTanh => ("scaled_tanh_forward", "scaled_tanh_backward"),
         Activation::Relu => ("relu_forward", "relu_backward"),
         Activation::LeakyRelu => ("leaky_relu_forward", "leaky_relu_backward"),
     }

@@ -15,6 +15,7 @@
 //! | --- | --- | --- |
 //! | sigmoid | `1 / (1 + e^(−z))` | `a·(1 − a)` |
 //! | tanh | `(e^z − e^(−z)) / (e^z + e^(−z))` | `1 − a²` |
+//! | scaled tanh | `1.7159·tanh(2z/3)` | `(2/3)·(1.7159 − a²/1.7159)` |
 //! | ReLU | `max(0, z)` | `1` if `a > 0`, else `0` |
 //! | leaky ReLU | `z` if `z > 0`, else `0.01·z` | `1` if `a > 0`, else `0.01` |
 //!
@@ -26,6 +27,14 @@ use std::fmt;
 /// The slope of the leaky ReLU for negative inputs.
 pub const LEAKY_SLOPE: f32 = 0.01;
 
+/// The scaled tanh's amplitude `A` in `f(z) = A·tanh(B·z)`: LeCun et al., "Efficient BackProp"
+/// (1998), §4.4, chose `A = 1.7159` and `B = 2/3` so that `f(±1) = ±1`, and Cireşan et al.
+/// (2010), §3, use the same function in every hidden layer of their record networks.
+pub const SCALED_TANH_A: f32 = 1.7159;
+
+/// The scaled tanh's slope `B` in `f(z) = A·tanh(B·z)` (see [`SCALED_TANH_A`]).
+pub const SCALED_TANH_B: f32 = 2.0 / 3.0;
+
 /// The element-wise non-linearity applied after each hidden layer's affine map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -34,6 +43,11 @@ pub enum Activation {
     Sigmoid,
     /// The hyperbolic tangent, `tanh(z) = 2σ(2z) − 1`: a sigmoid centred on 0, range `(−1, 1)`.
     Tanh,
+    /// LeCun's scaled hyperbolic tangent `1.7159·tanh(2z/3)`: range `(−1.7159, 1.7159)`, with
+    /// `f(±1) = ±1` and its largest second derivative at `z = ±1`, so that inputs of variance 1
+    /// give outputs of variance about 1 (LeCun et al., "Efficient BackProp", 1998, §4.4).
+    /// Cireşan et al.'s record MLPs (2010) use it.
+    ScaledTanh,
     /// The rectified linear unit `max(0, z)`.
     Relu,
     /// `max(0.01·z, z)`: a ReLU whose negative side keeps a small slope, so no neuron stops
@@ -43,9 +57,10 @@ pub enum Activation {
 
 impl Activation {
     /// Every activation, in the order of the table above.
-    pub const ALL: [Activation; 4] = [
+    pub const ALL: [Activation; 5] = [
         Activation::Sigmoid,
         Activation::Tanh,
+        Activation::ScaledTanh,
         Activation::Relu,
         Activation::LeakyRelu,
     ];
@@ -55,6 +70,7 @@ impl Activation {
         match self {
             Activation::Sigmoid => "sigmoid",
             Activation::Tanh => "tanh",
+            Activation::ScaledTanh => "scaled-tanh",
             Activation::Relu => "relu",
             Activation::LeakyRelu => "leaky-relu",
         }
@@ -70,6 +86,7 @@ impl Activation {
         match self {
             Activation::Sigmoid => sigmoid_forward(z_then_a),
             Activation::Tanh => tanh_forward(z_then_a),
+            Activation::ScaledTanh => scaled_tanh_forward(z_then_a),
             Activation::Relu => relu_forward(z_then_a),
             Activation::LeakyRelu => leaky_relu_forward(z_then_a),
         }
@@ -81,6 +98,7 @@ impl Activation {
         match self {
             Activation::Sigmoid => sigmoid_backward(a, da_then_dz),
             Activation::Tanh => tanh_backward(a, da_then_dz),
+            Activation::ScaledTanh => scaled_tanh_backward(a, da_then_dz),
             Activation::Relu => relu_backward(a, da_then_dz),
             Activation::LeakyRelu => leaky_relu_backward(a, da_then_dz),
         }
@@ -185,6 +203,35 @@ pub fn tanh_forward(z_then_a: &mut [f32]) {
 pub fn tanh_backward(a: &[f32], da_then_dz: &mut [f32]) {
     for (d, &a) in da_then_dz.iter_mut().zip(a) {
         *d *= 1.0 - a * a;
+    }
+}
+
+/// The scaled tanh `f(z) = A·tanh(B·z)` with `A = 1.7159`, `B = 2/3` ([`SCALED_TANH_A`],
+/// [`SCALED_TANH_B`]). For example `f(1) ≈ 1.0000`, `f(0) = 0`, `f(±∞) = ±1.7159`.
+#[inline]
+pub fn scaled_tanh(z: f32) -> f32 {
+    SCALED_TANH_A * (SCALED_TANH_B * z).tanh()
+}
+
+/// The scaled tanh's derivative written with its output: `f'(z) = A·B·(1 − tanh²(B·z))`, and
+/// `tanh(B·z) = a/A`, so given `a = f(z)` it is `B·(A − a²/A)`. It is largest (`A·B ≈ 1.144`)
+/// at `z = 0`.
+#[inline]
+pub fn scaled_tanh_prime_from_output(a: f32) -> f32 {
+    SCALED_TANH_B * (SCALED_TANH_A - a * a / SCALED_TANH_A)
+}
+
+/// `A = 1.7159·tanh(2Z/3)`, element by element, in place.
+pub fn scaled_tanh_forward(z_then_a: &mut [f32]) {
+    for v in z_then_a {
+        *v = scaled_tanh(*v);
+    }
+}
+
+/// `dZ = dA ⊙ f'(Z)`, in place, where `f'(z) = (2/3)·(1.7159 − a²/1.7159)` from the kept `a`.
+pub fn scaled_tanh_backward(a: &[f32], da_then_dz: &mut [f32]) {
+    for (d, &a) in da_then_dz.iter_mut().zip(a) {
+        *d *= scaled_tanh_prime_from_output(a);
     }
 }
 
@@ -309,10 +356,26 @@ mod tests {
     fn every_derivative_matches_finite_differences() {
         check_derivative(Activation::Sigmoid, |z| 1.0 / (1.0 + (-z).exp()));
         check_derivative(Activation::Tanh, f64::tanh);
+        check_derivative(Activation::ScaledTanh, |z| 1.7159 * (2.0 * z / 3.0).tanh());
         check_derivative(Activation::Relu, |z| z.max(0.0));
         check_derivative(Activation::LeakyRelu, |z| {
             if z > 0.0 { z } else { LEAKY_SLOPE as f64 * z }
         });
+    }
+
+    #[test]
+    fn the_scaled_tanh_maps_one_to_one_and_saturates_at_its_amplitude() {
+        // LeCun's choice of A and B: f(±1) = ±1 to four places.
+        assert!(
+            (scaled_tanh(1.0) - 1.0).abs() < 1e-4,
+            "{}",
+            scaled_tanh(1.0)
+        );
+        assert!((scaled_tanh(-1.0) + 1.0).abs() < 1e-4);
+        assert_eq!(scaled_tanh(0.0), 0.0);
+        assert_eq!(scaled_tanh(100.0), SCALED_TANH_A);
+        assert!((scaled_tanh_prime_from_output(0.0) - 1.7159 * 2.0 / 3.0).abs() < 1e-6);
+        assert!(scaled_tanh_prime_from_output(SCALED_TANH_A).abs() < 1e-6);
     }
 
     #[test]

@@ -45,11 +45,13 @@ impl Init {
     /// Every initialisation.
     pub const ALL: [Init; 3] = [Init::Lecun, Init::Xavier, Init::He];
 
-    /// The one that fits `activation`: He for the ReLUs, Xavier for tanh, and for the sigmoid
-    /// LeCun's, the original network's (measured against Xavier in the README).
+    /// The one that fits `activation`: He for the ReLUs, Xavier for tanh, and LeCun's for the
+    /// sigmoid (the original network's, measured against Xavier in the README) and for the
+    /// scaled tanh, whose `A` and `B` LeCun chose so that unit-variance inputs through weights of
+    /// variance `1/inputs` keep unit variance ("Efficient BackProp", 1998, §4.6).
     pub fn for_activation(activation: Activation) -> Init {
         match activation {
-            Activation::Sigmoid => Init::Lecun,
+            Activation::Sigmoid | Activation::ScaledTanh => Init::Lecun,
             Activation::Tanh => Init::Xavier,
             Activation::Relu | Activation::LeakyRelu => Init::He,
         }

@@ -18,6 +18,13 @@
 //! | hidden activation | `Sigmoid`, `Tanh`, `Relu`, `LeakyRelu` (`alpha` = [`LEAKY_SLOPE`]) | `A[l] = f(Z[l])`, `l < L` |
 //! | output function | `Sigmoid`, or `Softmax` with `axis = 1` (over each image's classes) | `A[L] = f(Z[L])` |
 //!
+//! The scaled tanh `a·tanh(b·z)` (`a` = [`SCALED_TANH_A`], `b` = [`SCALED_TANH_B`]) has no
+//! operator of its own in opset 17, so it is written as a `Tanh` with its two factors folded into
+//! the `Gemm`s around it ([`gemm_scales`]): the layer's own `Gemm` gets `alpha = beta = b`, so it
+//! computes `b·Z`, and the next `Gemm` gets `alpha = a`, so it reads `a·tanh(b·Z)`. The graph
+//! keeps its pairs of nodes; only the values between them (`layers.{l}.a`, not outputs of the
+//! graph) are `tanh(b·Z)`, without the factor `a`.
+//!
 //! | name | shape | meaning |
 //! | --- | --- | --- |
 //! | input `pixels` | `[N, n[0]]` float32 | each image's pixels row after row, `byte / 255` in `[0, 1]` |
@@ -38,7 +45,7 @@ pub mod proto;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::model_file::{bias_name, weight_name, write_atomically};
-use crate::nn::activation::{Activation, LEAKY_SLOPE, Output};
+use crate::nn::activation::{Activation, LEAKY_SLOPE, Output, SCALED_TANH_A, SCALED_TANH_B};
 use prost::Message;
 use proto::{
     AttributeProto, AttributeType, FLOAT, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
@@ -106,9 +113,23 @@ impl Op {
 pub fn hidden_op(activation: Activation) -> Result<Op> {
     match activation {
         Activation::Sigmoid => Ok(Op::Sigmoid),
-        Activation::Tanh => Ok(Op::Tanh),
+        // a·tanh(b·z): the factors go into the Gemms around the Tanh (see `gemm_scales`).
+        Activation::Tanh | Activation::ScaledTanh => Ok(Op::Tanh),
         Activation::Relu => Ok(Op::Relu),
         Activation::LeakyRelu => Ok(Op::LeakyRelu { alpha: LEAKY_SLOPE }),
+    }
+}
+
+/// The factors a hidden activation needs from the `Gemm`s around its operator: `(inner, outer)`,
+/// where the layer's own `Gemm` multiplies `Z` by `inner` (its `alpha` and `beta`) and the next
+/// `Gemm` multiplies its input by `outer` (its `alpha`). `(1, 1)` for every activation that is
+/// one ONNX operator as it is; `(b, a)` for the scaled tanh `a·tanh(b·z)`.
+pub fn gemm_scales(activation: Activation) -> (f32, f32) {
+    match activation {
+        Activation::ScaledTanh => (SCALED_TANH_B, SCALED_TANH_A),
+        Activation::Sigmoid | Activation::Tanh | Activation::Relu | Activation::LeakyRelu => {
+            (1.0, 1.0)
+        }
     }
 }
 
@@ -144,6 +165,7 @@ pub fn model_proto(model: &Model) -> Result<ModelProto> {
     let last = layers.len() - 1;
     let hidden = hidden_op(functions.hidden)?;
     let output = output_op(functions.output)?;
+    let (inner, outer) = gemm_scales(functions.hidden);
 
     let mut node = Vec::with_capacity(2 * layers.len());
     let mut initializer = Vec::with_capacity(2 * layers.len());
@@ -156,14 +178,28 @@ pub fn model_proto(model: &Model) -> Result<ModelProto> {
             &layer.weight,
         ));
         initializer.push(tensor(&bias, &[layer.outputs], &layer.bias));
-        // Z[l] = A[l−1]·W[l]ᵀ + B[l], (N, n[l])
+        // Z[l] = A[l−1]·W[l]ᵀ + B[l], (N, n[l]); with alpha and beta where the activation
+        // needs its factors (see `gemm_scales`).
         let z = format!("layers.{l}.z");
+        let (alpha, beta) = match (l == 0, l == last) {
+            (true, true) => (1.0, 1.0),
+            (true, false) => (inner, inner),
+            (false, true) => (outer, 1.0),
+            (false, false) => (outer * inner, inner),
+        };
+        let mut attribute = vec![int_attribute("transB", 1)];
+        if alpha != 1.0 {
+            attribute.push(float_attribute("alpha", alpha));
+        }
+        if beta != 1.0 {
+            attribute.push(float_attribute("beta", beta));
+        }
         node.push(NodeProto {
             input: vec![a_prev, weight, bias],
             output: vec![z.clone()],
             name: format!("layers.{l}.gemm"),
             op_type: "Gemm".to_string(),
-            attribute: vec![int_attribute("transB", 1)],
+            attribute,
             ..NodeProto::default()
         });
         // A[l] = f(Z[l])
@@ -335,7 +371,9 @@ mod tests {
             .iter()
             .map(|&a| hidden_op(a).unwrap().op_type())
             .collect();
-        assert_eq!(ops, ["Sigmoid", "Tanh", "Relu", "LeakyRelu"]);
+        assert_eq!(ops, ["Sigmoid", "Tanh", "Tanh", "Relu", "LeakyRelu"]);
+        assert_eq!(gemm_scales(Activation::ScaledTanh), (2.0 / 3.0, 1.7159));
+        assert_eq!(gemm_scales(Activation::Tanh), (1.0, 1.0));
         assert_eq!(
             hidden_op(Activation::LeakyRelu).unwrap(),
             Op::LeakyRelu { alpha: 0.01 }

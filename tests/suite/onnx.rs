@@ -125,7 +125,21 @@ fn every_layer_is_a_gemm_on_its_own_weights_then_its_function() {
                 let trans_b = attribute(gemm, "transB");
                 assert_eq!(trans_b.r#type, AttributeType::Int as i32);
                 assert_eq!(trans_b.i, Some(1));
-                assert_eq!(gemm.attribute.len(), 1, "only transB: alpha = beta = 1");
+                // alpha and beta only where the scaled tanh's factors go (see gemm_scales).
+                let (inner, outer) = onnx::gemm_scales(hidden);
+                let last = l + 1 == model.network.layers().len();
+                let alpha = if l > 0 { outer } else { 1.0 } * if last { 1.0 } else { inner };
+                let beta = if last { 1.0 } else { inner };
+                let float = |name| {
+                    gemm.attribute
+                        .iter()
+                        .find(|a| a.name == name)
+                        .map(|a| a.f.unwrap())
+                };
+                assert_eq!(float("alpha").unwrap_or(1.0), alpha, "{}", gemm.name);
+                assert_eq!(float("beta").unwrap_or(1.0), beta, "{}", gemm.name);
+                let expected = 1 + usize::from(alpha != 1.0) + usize::from(beta != 1.0);
+                assert_eq!(gemm.attribute.len(), expected, "{}", gemm.name);
                 assert_eq!(function.input, gemm.output);
                 assert_eq!(function.domain, "");
                 a_prev = function.output[0].clone();
@@ -234,9 +248,16 @@ fn run_graph(proto: &ModelProto, pixels: &[f32], n: usize) -> Vec<f64> {
     let mut columns = pixels.len() / n;
     for node in &graph.node {
         match node.op_type.as_str() {
-            // Y = A·Bᵀ + C, with transB = 1 and C broadcast over the rows
+            // Y = alpha·A·Bᵀ + beta·C, with transB = 1 and C broadcast over the rows
             "Gemm" => {
                 assert_eq!(attribute(node, "transB").i, Some(1));
+                let float = |name| {
+                    node.attribute
+                        .iter()
+                        .find(|a| a.name == name)
+                        .map_or(1.0, |a| a.f.unwrap() as f64)
+                };
+                let (alpha, beta) = (float("alpha"), float("beta"));
                 let (dims, w) = tensor(&node.input[1]);
                 let (_, b) = tensor(&node.input[2]);
                 let (outputs, inputs) = (dims[0] as usize, dims[1] as usize);
@@ -247,7 +268,7 @@ fn run_graph(proto: &ModelProto, pixels: &[f32], n: usize) -> Vec<f64> {
                         let row = &a[i * inputs..(i + 1) * inputs];
                         let weights = &w[o * inputs..(o + 1) * inputs];
                         let dot: f64 = row.iter().zip(weights).map(|(x, w)| x * w).sum();
-                        z[i * outputs + o] = dot + b[o];
+                        z[i * outputs + o] = alpha * dot + beta * b[o];
                     }
                 }
                 a = z;

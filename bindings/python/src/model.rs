@@ -73,7 +73,7 @@ impl Model {
         self.inner.network.parameter_count()
     }
 
-    /// The hidden layers' activation: `sigmoid`, `tanh`, `relu` or `leaky-relu`.
+    /// The hidden layers' activation: `sigmoid`, `tanh`, `scaled-tanh`, `relu` or `leaky-relu`.
     #[getter]
     fn activation(&self) -> &'static str {
         self.inner.network.functions().hidden.name()

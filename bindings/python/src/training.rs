@@ -115,7 +115,7 @@ fn run(o: &Options, on_epoch: Option<&Py<PyAny>>) -> PyResult<ziffer::model::Mod
             &o.activation,
             Activation::from_name,
             "activation",
-            "sigmoid, tanh, relu or leaky-relu",
+            "sigmoid, tanh, scaled-tanh, relu or leaky-relu",
         )?,
         name(&o.output, Output::from_name, "output", "sigmoid or softmax")?,
         name(

@@ -98,7 +98,7 @@ def train(
 
     - `epochs`: passes over the training set (default: the schedule's total, 10 for one rate).
     - `lr`: one rate (`0.1`) or a schedule as text (`"3x25,0.3x5"`, `"cosine:0.1x30"`).
-    - `activation`: `sigmoid`, `tanh`, `relu` or `leaky-relu`; `output`: `sigmoid` or
+    - `activation`: `sigmoid`, `tanh`, `scaled-tanh`, `relu` or `leaky-relu`; `output`: `sigmoid` or
       `softmax`; `loss`: `quadratic` or `cross-entropy` (each left out is chosen to fit).
     - `optimizer`: `sgd`, `momentum[=0.9]`, `nesterov[=0.9]` or `adam[=0.9/0.999]`.
     - `dropout`, `weight_decay`: regularisation; `augment`: `none`, `affine`, `elastic` or a spec.

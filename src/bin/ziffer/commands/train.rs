@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use ziffer::Error;
+use ziffer::data::classes;
 use ziffer::device::Device;
 use ziffer::history::EpochRecord;
 use ziffer::history::best_epoch;
@@ -119,6 +120,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     let classes = data_args.class_names(args.dataset)?;
     let (mut model, out) = model_to_train(&args, resumed, classes)?;
+    if model.settings().augment.flip && classes::are_digits(&model.classes) && !args.quiet {
+        eprintln!(
+            "warning: --augment flip mirrors digits, and a mirrored 2, 3, 4, 5, 7 or 9 is no \
+             digit: flips are for data such as Fashion-MNIST's clothes"
+        );
+    }
     let epochs = epochs_to_run(&args, &model)?;
     let data = match &recorded {
         Some(run) if !args.data.given() => data_args.load().with_context(|| {
