@@ -162,6 +162,15 @@ pub enum Error {
     #[error("the network has {outputs} outputs, but the data set has {classes} classes")]
     OutputsMismatch { outputs: usize, classes: usize },
 
+    /// Models that cannot answer together as a committee. `member` counts from 0; the message
+    /// counts from 1, as people do.
+    #[error(
+        "{}: the models of a committee must read the same images into the same classes with the \
+         same output function",
+        if *member == 0 { reason.clone() } else { format!("member {} of the committee {reason}", member + 1) }
+    )]
+    Committee { member: usize, reason: String },
+
     /// A network that does not read 28x28 digits is asked to serve the page.
     #[error(
         "the network takes {inputs} inputs and gives {outputs} outputs; the page needs \

@@ -6,7 +6,7 @@
 //!
 //! | floor | modules | what they hold |
 //! | --- | --- | --- |
-//! | applications | [`train`], [`sweep`], [`bench`](mod@bench), [`metrics`], [`predict`], [`teach`], [`plot`], [`web`] | the epoch loop, comparisons, speed, accuracy, reading one image, teaching one, pictures, the page |
+//! | applications | [`train`], [`sweep`], [`bench`](mod@bench), [`metrics`], [`predict`], [`committee`], [`teach`], [`plot`], [`web`] | the epoch loop, comparisons, speed, accuracy, reading one image, several networks answering together, teaching one, pictures, the page |
 //! | engines | [`engine`], [`cpu`], `cuda`, [`device`] | where the maths runs: the seam, the CPU engine (threads, blocks of neurons), the CUDA engine (cuBLAS and NVRTC kernels, feature `cuda`), and `--device` |
 //! | data and files | [`data`], [`augment`], [`preprocess`], [`model`], [`model_file`], [`onnx`], [`settings`], [`schedule`], [`history`], [`run`], [`rng`] | data sets, distortions, a person's image, the model and its file, its ONNX export, what to train, the learning rates, the record, what a run was asked to do, the random streams |
 //! | maths | [`nn`], [`matrix`] | the network's formulas over whole layers; `C ← α·A·B + β·C` |
@@ -81,6 +81,7 @@ macro_rules! serde_as_text {
 
 pub mod augment;
 pub mod bench;
+pub mod committee;
 pub mod cpu;
 #[cfg(feature = "cuda")]
 pub mod cuda;

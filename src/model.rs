@@ -143,6 +143,8 @@ impl Model {
         let functions = network.functions();
         let settings = self.settings();
         serde_json::json!({
+            // A committee's summary says `true` here ([`crate::committee::Committee::summary`]).
+            "committee": false,
             "layers": network.sizes(),
             "activation": functions.hidden.name(),
             "output": functions.output.name(),

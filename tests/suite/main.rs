@@ -25,6 +25,7 @@ mod support;
 
 mod architecture;
 mod cli;
+mod committee;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod data;

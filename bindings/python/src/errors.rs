@@ -66,7 +66,9 @@ pub fn to_py(err: Error, files: Files) -> PyErr {
         | Error::IdxTooLarge { .. }
         | Error::Image { .. }
         | Error::NoDigit { .. } => DataError::new_err(message),
-        Error::BadModel { .. } | Error::NotExportable { .. } => ModelFileError::new_err(message),
+        Error::BadModel { .. } | Error::NotExportable { .. } | Error::Committee { .. } => {
+            ModelFileError::new_err(message)
+        }
         Error::InvalidConfig { .. }
         | Error::InputsMismatch { .. }
         | Error::OutputsMismatch { .. }

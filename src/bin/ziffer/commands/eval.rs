@@ -1,6 +1,7 @@
-//! `ziffer eval`: accuracy of a saved model on a test set, per class and as a confusion matrix.
+//! `ziffer eval`: accuracy of a saved model on a test set, per class and as a confusion matrix;
+//! with several `--model`s, of the committee that averages their outputs.
 
-use crate::args::{DEFAULT_MODEL, engine, parse_device};
+use crate::args::{DEFAULT_MODEL, engine, load_committee, parse_device};
 use crate::data_args::DataArgs;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -13,9 +14,10 @@ use ziffer::model_file;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The model to evaluate
+    /// The model to evaluate; give --model more than once for a committee, which averages its
+    /// members' outputs (Cireşan et al. 2010)
     #[arg(long, short, value_name = "FILE", default_value = DEFAULT_MODEL)]
-    pub model: PathBuf,
+    pub model: Vec<PathBuf>,
 
     #[command(flatten)]
     pub data: DataArgs,
@@ -38,8 +40,11 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
-    let model = model_file::load(&args.model)
-        .with_context(|| format!("cannot load the model {}", args.model.display()))?;
+    if args.model.len() > 1 {
+        return run_committee(args);
+    }
+    let model = model_file::load(&args.model[0])
+        .with_context(|| format!("cannot load the model {}", args.model[0].display()))?;
     let test = args.data.load_test()?;
     let network = &model.network;
     let engine = engine(args.device, args.threads)?;
@@ -50,17 +55,13 @@ pub fn run(args: EvalArgs) -> Result<()> {
     };
 
     if let (Some(path), Some(predictions)) = (&args.predictions, predictions) {
-        let mut csv = String::from("index,label,predicted\n");
-        for (i, p) in predictions.iter().enumerate() {
-            writeln!(csv, "{i},{},{p}", test.label(i))?;
-        }
-        std::fs::write(path, csv)
-            .with_context(|| format!("cannot write the predictions to {}", path.display()))?;
+        write_predictions(path, &test, &predictions)?;
     }
 
     if args.json {
         let json = serde_json::json!({
-            "model": args.model,
+            "model": args.model[0],
+            "committee": false,
             "data": test.source(),
             "images": evaluation.total(),
             "parameters": network.parameter_count(),
@@ -81,6 +82,74 @@ pub fn run(args: EvalArgs) -> Result<()> {
         )
     );
     Ok(())
+}
+
+/// `eval` with several `--model`s: each member's accuracy, then the committee's report.
+fn run_committee(args: EvalArgs) -> Result<()> {
+    let committee = load_committee(&args.model)?;
+    let test = args.data.load_test()?;
+    let engine = engine(args.device, args.threads)?;
+    let mut members = Vec::new();
+    for (path, member) in args.model.iter().zip(committee.members()) {
+        let alone = evaluate(&*engine, &member.network, &test)
+            .with_context(|| format!("cannot evaluate {}", path.display()))?;
+        members.push((path, alone.accuracy()));
+    }
+    let predictions = committee.predict_all(&*engine, &test)?;
+    let evaluation = committee.evaluate(&*engine, &test)?;
+    if let Some(path) = &args.predictions {
+        write_predictions(path, &test, &predictions)?;
+    }
+    if args.json {
+        let json = serde_json::json!({
+            "models": args.model,
+            "committee": true,
+            "members": members
+                .iter()
+                .map(|(path, accuracy)| serde_json::json!({"model": path, "test_accuracy": accuracy}))
+                .collect::<Vec<_>>(),
+            "data": test.source(),
+            "images": evaluation.total(),
+            "parameters": committee.members().iter().map(|m| m.network.parameter_count()).sum::<usize>(),
+            "test_accuracy": evaluation.accuracy(),
+            "classes": committee.classes(),
+            "per_class_accuracy": evaluation.per_class_accuracy(),
+            "confusion": evaluation.confusion,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+    println!(
+        "a committee of {} models, averaging their outputs:",
+        committee.len()
+    );
+    for (path, accuracy) in &members {
+        println!("  {:.2}%  {}", 100.0 * accuracy, path.display());
+    }
+    println!();
+    print!(
+        "{}",
+        report(
+            &evaluation,
+            committee.classes(),
+            &test.source().display().to_string()
+        )
+    );
+    Ok(())
+}
+
+/// Every test image's prediction as CSV: `index,label,predicted`.
+fn write_predictions(
+    path: &std::path::Path,
+    test: &ziffer::data::Dataset,
+    predictions: &[u8],
+) -> Result<()> {
+    let mut csv = String::from("index,label,predicted\n");
+    for (i, p) in predictions.iter().enumerate() {
+        writeln!(csv, "{i},{},{p}", test.label(i))?;
+    }
+    std::fs::write(path, csv)
+        .with_context(|| format!("cannot write the predictions to {}", path.display()))
 }
 
 /// The text report: overall accuracy, per class (with its name, unless the classes are the

@@ -1,6 +1,6 @@
-//! `ziffer info`: what a model file holds.
+//! `ziffer info`: what a model file holds; with several `--model`s, the committee they form.
 
-use crate::args::DEFAULT_MODEL;
+use crate::args::{DEFAULT_MODEL, load_committee};
 use crate::output::{EPOCH_HEADER, describe, epoch_line, regularisation, thousands};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -9,9 +9,9 @@ use ziffer::model_file;
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// The model to describe
+    /// The model to describe; give --model more than once to describe the committee of them
     #[arg(long, short, value_name = "FILE", default_value = DEFAULT_MODEL)]
-    pub model: PathBuf,
+    pub model: Vec<PathBuf>,
 
     /// Print one JSON object on stdout instead of text
     #[arg(long)]
@@ -19,8 +19,12 @@ pub struct InfoArgs {
 }
 
 pub fn run(args: InfoArgs) -> Result<()> {
-    let model = model_file::load(&args.model)
-        .with_context(|| format!("cannot load the model {}", args.model.display()))?;
+    if args.model.len() > 1 {
+        return committee(&args);
+    }
+    let path = &args.model[0];
+    let model = model_file::load(path)
+        .with_context(|| format!("cannot load the model {}", path.display()))?;
     let network = &model.network;
     let training = model.settings();
     let history = &model.training.history;
@@ -29,14 +33,14 @@ pub fn run(args: InfoArgs) -> Result<()> {
         // The library's summary, with the file's path; `epochs_trained` is the length of
         // `epochs` here.
         let mut json = model.summary();
-        json["model"] = serde_json::json!(args.model);
+        json["model"] = serde_json::json!(path);
         if let Some(fields) = json.as_object_mut() {
             fields.remove("epochs_trained");
         }
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }
-    println!("model:       {}", args.model.display());
+    println!("model:       {}", path.display());
     println!("network:     {}", describe(network));
     if !ziffer::data::classes::are_digits(&model.classes) {
         println!("classes:     {}", model.classes.join(", "));
@@ -76,7 +80,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
             0 => "finished".to_string(),
             n => format!(
                 "{n} left: `ziffer train --resume {}` finishes it",
-                args.model.display()
+                path.display()
             ),
         };
         println!(
@@ -100,6 +104,40 @@ pub fn run(args: InfoArgs) -> Result<()> {
             }
         }
         None => println!("trained:     not yet"),
+    }
+    Ok(())
+}
+
+/// `info` with several `--model`s: the committee, then a line for each member.
+fn committee(args: &InfoArgs) -> Result<()> {
+    let committee = load_committee(&args.model)?;
+    if args.json {
+        let mut json = committee.summary();
+        json["models"] = serde_json::json!(args.model);
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+    let parameters: usize = committee
+        .members()
+        .iter()
+        .map(|m| m.network.parameter_count())
+        .sum();
+    println!(
+        "committee:   {} models, answering with the mean of their outputs",
+        committee.len()
+    );
+    if !ziffer::data::classes::are_digits(committee.classes()) {
+        println!("classes:     {}", committee.classes().join(", "));
+    }
+    println!("parameters:  {} in all", thousands(parameters));
+    for (k, (path, member)) in args.model.iter().zip(committee.members()).enumerate() {
+        let accuracy = member
+            .test_accuracy()
+            .map_or("not trained".to_string(), |a| {
+                format!("{:.2}% after {} epochs", 100.0 * a, member.epochs_trained())
+            });
+        println!("member {}:    {}", k + 1, path.display());
+        println!("             {}; {accuracy}", describe(&member.network));
     }
     Ok(())
 }

@@ -5,15 +5,16 @@
 //! draws the input in the terminal for `--show`. An image that fails is reported and the others
 //! are still read; the exit code says whether any failed.
 
-use crate::args::DEFAULT_MODEL;
+use crate::args::{DEFAULT_MODEL, load_committee};
 use crate::output::print_error;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use ziffer::committee::Committee;
 use ziffer::model_file;
-use ziffer::predict::{Confidence, DEFAULT_MIN_PROBABILITY, Prediction, predict};
+use ziffer::predict::{Confidence, DEFAULT_MIN_PROBABILITY, Prediction};
 use ziffer::preprocess::{PIXELS, Preprocessed, SIDE, load_image};
 
 /// The file extensions taken from a folder (any case).
@@ -26,9 +27,10 @@ pub struct PredictArgs {
     #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<PathBuf>,
 
-    /// The model to read with
+    /// The model to read with; give --model more than once for a committee, which averages its
+    /// members' outputs
     #[arg(long, short, value_name = "FILE", default_value = DEFAULT_MODEL)]
-    pub model: PathBuf,
+    pub model: Vec<PathBuf>,
 
     /// Print one JSON list on stdout: per image its file, digit, probability and all ten
     /// probabilities (or its error)
@@ -51,12 +53,17 @@ pub fn run(args: PredictArgs) -> Result<()> {
             args.threshold
         );
     }
-    let model = model_file::load(&args.model).with_context(|| {
-        format!(
-            "cannot load the model {} (train one with `ziffer train`)",
-            args.model.display()
-        )
-    })?;
+    // One model is a committee of one: it answers exactly as it does alone.
+    let committee = match args.model.as_slice() {
+        [one] => Committee::new(vec![model_file::load(one).with_context(|| {
+            format!(
+                "cannot load the model {} (train one with `ziffer train`)",
+                one.display()
+            )
+        })?])?,
+        several => load_committee(several)?,
+    };
+    let classes = committee.classes();
     let confidence = Confidence {
         min_probability: args.threshold,
         ..Confidence::default()
@@ -69,15 +76,15 @@ pub fn run(args: PredictArgs) -> Result<()> {
     for (path, found) in inputs {
         let read = found.and_then(|()| {
             let image = load_image(&path)?;
-            let prediction = predict(&model.network, &image, &confidence)?;
+            let prediction = committee.predict_pixels(&image.pixels, &confidence)?;
             Ok((image, prediction))
         });
         match read {
             Ok((image, prediction)) if args.json => {
-                results.push(json_entry(&path, &image, &prediction, &model.classes))
+                results.push(json_entry(&path, &image, &prediction, classes))
             }
             Ok((image, prediction)) => {
-                println!("{}", line(&path, &prediction, &model.classes));
+                println!("{}", line(&path, &prediction, classes));
                 if args.show {
                     println!("{}", diagnostics(&image));
                     print!("{}", half_blocks(&image.pixels));
