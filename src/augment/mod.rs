@@ -48,9 +48,13 @@ mod warp;
 
 pub use warp::Distortion;
 
+use crate::data::Dataset;
 use crate::data::batch::normalise_pixel;
+use crate::error::Result;
+use crate::rng::image_rng;
 use rand::Rng;
 use std::cell::RefCell;
+use std::ops::Range;
 
 /// How to distort each training image; all zero ([`Augment::NONE`]) = no augmentation.
 ///
@@ -84,11 +88,17 @@ pub struct Augment {
     /// mirrored images keep their class, such as Fashion-MNIST's clothes: never for digits, where
     /// a mirrored 2 is no 2 and a mirrored 7 no 7.
     pub flip: bool,
+    /// The largest whole-pixel shift: `k_x` and `k_y` each a whole number uniform in
+    /// `−crop..=crop`, added to the shift. The "random crop of the image padded by `crop` pixels"
+    /// of image classifiers: whole pixels move without interpolation, so a texture (a sweater's
+    /// knit, a shirt's print) stays as sharp as in the test images, where a fractional `shift`
+    /// blurs it. At most 14 when parsed.
+    pub crop: u32,
 }
 
 impl Augment {
     /// True when [`Augment::apply`] changes nothing: no shift, rotation, scaling, stretch,
-    /// elastic strength (`σ` alone does nothing) or flip.
+    /// elastic strength (`σ` alone does nothing), flip or crop.
     pub fn is_none(&self) -> bool {
         self.shift == 0.0
             && self.rotate_degrees == 0.0
@@ -97,6 +107,7 @@ impl Augment {
             && self.stretch_x == 0.0
             && self.stretch_y == 0.0
             && !self.flip
+            && self.crop == 0
     }
 
     /// Distorts one `S x S` image (`u8`, row-major, 0 = background, 255 = ink) and writes it,
@@ -128,6 +139,40 @@ impl Augment {
             d.draw_into(self, side, rng);
             d.resample(image, side, out);
         });
+    }
+}
+
+impl Augment {
+    /// The images `range` of `data` distorted as one epoch of training draws them, as a data set
+    /// of their own (levels rounded back to bytes), for looking at: image `i` gets the numbers
+    /// of [`image_rng`]`(seed, epoch, i)`, those of the image at position `i` in that epoch.
+    pub fn distort_images(
+        &self,
+        data: &Dataset,
+        range: Range<usize>,
+        seed: u64,
+        epoch: usize,
+    ) -> Result<Dataset> {
+        let (rows, cols) = (data.rows(), data.cols());
+        let side = rows;
+        let mut images = Vec::with_capacity(range.len() * rows * cols);
+        let mut out = vec![0.0f32; rows * cols];
+        for i in range.clone() {
+            if rows == cols {
+                self.apply(
+                    data.image(i),
+                    side,
+                    &mut image_rng(seed, epoch, i),
+                    &mut out,
+                );
+                images.extend(out.iter().map(|&v| (v * 255.0).round() as u8));
+            } else {
+                // Augmentation is for square images; others are shown as they are.
+                images.extend_from_slice(data.image(i));
+            }
+        }
+        let labels = data.labels()[range].to_vec();
+        Dataset::new(images, labels, rows, cols, data.source())
     }
 }
 
@@ -197,6 +242,20 @@ mod tests {
         Distortion::draw(&Augment::ELASTIC, 28, &mut rng);
         assert_eq!(rng.get_word_pos(), 4 + 2 * 28 * 28 / 2);
         assert_eq!(image_rng(1, 0, 1).get_word_pos(), 1 << 32);
+    }
+
+    #[test]
+    fn distorted_images_are_those_training_draws() {
+        let data = crate::data::mnist::load_bundled().unwrap().test;
+        let shown = Augment::ELASTIC.distort_images(&data, 3..7, 42, 2).unwrap();
+        assert_eq!(shown.len(), 4);
+        assert_eq!(shown.labels(), &data.labels()[3..7]);
+        let mut out = vec![0.0; 784];
+        Augment::ELASTIC.apply(data.image(5), 28, &mut image_rng(42, 2, 5), &mut out);
+        let expected: Vec<u8> = out.iter().map(|&v| (v * 255.0).round() as u8).collect();
+        assert_eq!(shown.image(2), &expected[..]);
+        let same = Augment::NONE.distort_images(&data, 0..2, 1, 0).unwrap();
+        assert_eq!(same.pixels(), &data.pixels()[..2 * 784]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The text form of [`Augment`]: the presets `none`, `affine`, `elastic` and `ciresan`, the list
-//! such as `shift=2,rotate=10,scale=0.1,elastic=10/4` (and `stretch=0.15/0.2`, `flip`) parsed
+//! such as `shift=2,rotate=10,scale=0.1,elastic=10/4` (and `stretch=0.15/0.2`, `crop=2`, `flip`) parsed
 //! with its checks (every number finite and 0 or more, the scale and stretches below 1, `σ` at
 //! most 100 and above 0 when `α` is, no key twice), and
 //! `Display`, which writes the same text back; a model file stores an `Augment` as that text.
@@ -22,6 +22,7 @@ impl Augment {
         stretch_x: 0.0,
         stretch_y: 0.0,
         flip: false,
+        crop: 0,
     };
 
     /// The preset `affine`: `shift=2,rotate=10,scale=0.1`.
@@ -91,7 +92,7 @@ pub const MAX_ROTATION: f32 = 180.0;
 
 /// A valid example, for error messages.
 const EXAMPLE: &str = "none, affine, elastic, ciresan, or a list such as \
-     shift=2,rotate=10,scale=0.1,elastic=10/4 (also stretch=0.15/0.2 and flip)";
+     shift=2,rotate=10,scale=0.1,elastic=10/4 (also stretch=0.15/0.2, crop=2 and flip)";
 
 impl FromStr for Augment {
     type Err = Error;
@@ -100,8 +101,9 @@ impl FromStr for Augment {
     /// ([`Augment::ELASTIC`]) and `ciresan` ([`Augment::CIRESAN`]), or a comma-separated list of
     /// any of `shift=PIXELS`, `rotate=DEGREES`, `scale=FRACTION`, `elastic=ALPHA/SIGMA`,
     /// `stretch=FRACTION` (the same range for width and height, drawn separately) or
-    /// `stretch=X/Y`, and `flip` (mirror left to right), each at most once; what is not given is
-    /// 0 (no flip). For example `shift=2,elastic=10/4` or `shift=2,flip`.
+    /// `stretch=X/Y`, `crop=PIXELS` (whole-pixel shifts, a whole number) and `flip` (mirror left
+    /// to right), each at most once; what is not given is 0 (no flip). For example
+    /// `shift=2,elastic=10/4` or `crop=2,flip`.
     fn from_str(text: &str) -> Result<Self> {
         let bad = |message: String| Error::config("augment", message);
         match text.trim() {
@@ -171,6 +173,17 @@ impl FromStr for Augment {
                         )));
                     }
                 }
+                "crop" => {
+                    augment.crop = match value.trim().parse::<u32>() {
+                        Ok(c) if c as f32 <= MAX_SHIFT => c,
+                        _ => {
+                            return Err(bad(format!(
+                                "the crop in '{piece}' must be a whole number of pixels from 0 \
+                                 to {MAX_SHIFT}; write e.g. crop=2"
+                            )));
+                        }
+                    };
+                }
                 "stretch" => {
                     let (x, y) = value.split_once('/').unwrap_or((value, value));
                     augment.stretch_x = number(x, "the horizontal stretch")?;
@@ -207,7 +220,7 @@ impl FromStr for Augment {
                 _ => {
                     return Err(bad(format!(
                         "unknown key '{key}' in '{text}'; the keys are shift, rotate, scale, \
-                         elastic and stretch (and flip, alone); write {EXAMPLE}"
+                         elastic, stretch and crop (and flip, alone); write {EXAMPLE}"
                     )));
                 }
             }
@@ -244,6 +257,9 @@ impl fmt::Display for Augment {
             parts.push(format!("stretch={}", self.stretch_x));
         } else if self.stretch_x != self.stretch_y {
             parts.push(format!("stretch={}/{}", self.stretch_x, self.stretch_y));
+        }
+        if self.crop != 0 {
+            parts.push(format!("crop={}", self.crop));
         }
         if self.flip {
             parts.push("flip".to_string());
@@ -297,6 +313,8 @@ mod tests {
             "stretch=0/0.2",
             "shift=2,flip",
             "flip",
+            "crop=2,flip",
+            "rotate=5,crop=1",
         ] {
             let augment: Augment = text.parse().unwrap();
             assert_eq!(augment.to_string(), text);
@@ -340,6 +358,9 @@ mod tests {
             ("stretch=0.1/x", "the vertical stretch 'x'"),
             ("flip,flip", "'flip' is given twice"),
             ("flip=1", "unknown key 'flip'"),
+            ("crop=1.5", "whole number of pixels"),
+            ("crop=15", "from 0 to 14"),
+            ("crop=-1", "whole number"),
         ] {
             let err = text.parse::<Augment>().unwrap_err().to_string();
             assert!(err.contains(reason), "'{text}': {err}");

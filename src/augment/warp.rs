@@ -16,7 +16,7 @@
 use super::Augment;
 use super::elastic::FieldScratch;
 use crate::data::batch::normalise_pixel;
-use rand::Rng;
+use rand::{Rng, RngExt as _};
 
 /// The numbers drawn for one image: what [`Distortion::resample`] does to it.
 ///
@@ -77,7 +77,8 @@ impl Distortion {
     /// The draws, in order: `t_x`, `t_y`, `θ`, `s` (always all four, so that turning one
     /// on keeps the others of each image as they were), then the `2·S²` numbers of the elastic
     /// field if `α ≠ 0`, then `s_x`, `s_y` if either stretch is on, then one word for the mirror
-    /// if `flip` is on (these last came later to ziffer: drawn after the rest, and only when on,
+    /// if `flip` is on, then the crop's whole-pixel shifts `k_x`, `k_y` if it is on, added to
+    /// `t` (these last came later to ziffer: drawn after the rest, and only when on,
     /// they leave every earlier specification's images as they were). With [`Augment::NONE`] it
     /// draws nothing and becomes the identity.
     pub fn draw_into(&mut self, augment: &Augment, side: usize, rng: &mut impl Rng) {
@@ -102,6 +103,11 @@ impl Distortion {
         }
         if augment.flip {
             self.mirror = rng.next_u32() >> 31 == 1;
+        }
+        if augment.crop != 0 {
+            let crop = augment.crop as i32;
+            self.shift_x += rng.random_range(-crop..=crop) as f32;
+            self.shift_y += rng.random_range(-crop..=crop) as f32;
         }
     }
 
@@ -494,6 +500,27 @@ mod tests {
         assert_eq!(&out[3 * 7..4 * 7], &[0.0, 0.0, 0.5, 1.0, 1.0, 1.0, 0.5]);
         assert_eq!(&out[7..2 * 7], &[0.0, 0.0, 0.5, 1.0, 0.5, 0.0, 0.0]);
         assert!(out[2 * 7..3 * 7].iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn a_crop_moves_by_whole_pixels_and_keeps_every_level() {
+        let image = ring();
+        let crop: Augment = "crop=2".parse().unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for position in 0..400 {
+            let d = Distortion::draw(&crop, 28, &mut image_rng(5, 0, position));
+            assert_eq!((d.shift_x.fract(), d.shift_y.fract()), (0.0, 0.0));
+            assert!(d.shift_x.abs() <= 2.0 && d.shift_y.abs() <= 2.0);
+            seen.insert((d.shift_x as i32, d.shift_y as i32));
+            let mut out = vec![0.0; 784];
+            d.resample(&image, 28, &mut out);
+            // No interpolation: every value is one of the image's own levels.
+            assert!(
+                out.iter()
+                    .all(|&v| (v * 255.0 - (v * 255.0).round()).abs() < 1e-3)
+            );
+        }
+        assert_eq!(seen.len(), 25, "all 5 x 5 whole-pixel shifts come up");
     }
 
     #[test]

@@ -391,6 +391,72 @@ fn show_writes_a_grid_of_digits_with_their_labels() {
 }
 
 #[test]
+fn show_augment_draws_the_images_as_training_distorts_them() {
+    let f = fixture();
+    let terminal = |extra: &[&str]| {
+        let out = ziffer()
+            .env("NO_COLOR", "1")
+            .args(["show", "--data", path_str(f.data.path()), "--terminal"])
+            .args(["--count", "2", "--width", "100", "--set", "train"])
+            .args(extra)
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    let plain = terminal(&[]);
+    let flipped = terminal(&["--augment", "flip", "--seed", "3"]);
+    let distorted = terminal(&["--augment", "ciresan"]);
+    assert_ne!(distorted, plain);
+    assert_eq!(
+        distorted,
+        terminal(&["--augment", "ciresan", "--seed", "42"])
+    );
+    assert_ne!(
+        distorted,
+        terminal(&["--augment", "ciresan", "--seed", "7"])
+    );
+    // A flip mirrors each digit's rows or leaves them: each 28-column half of a line either
+    // reads backwards or as it was.
+    let digits = |text: &str| -> Vec<Vec<String>> {
+        text.lines()
+            .skip(1)
+            .map(|line| {
+                let chars: Vec<char> = line.chars().collect();
+                chars
+                    .chunks(30)
+                    .map(|c| c[..28.min(c.len())].iter().collect())
+                    .collect()
+            })
+            .collect()
+    };
+    let (before, after) = (digits(&plain), digits(&flipped));
+    let mut mirrored_digits = 0;
+    for k in 0..2 {
+        let same = before.iter().zip(&after).all(|(b, a)| b[k] == a[k]);
+        let mirrored = before
+            .iter()
+            .zip(&after)
+            .all(|(b, a)| b[k].chars().rev().collect::<String>() == a[k]);
+        assert!(same || mirrored, "digit {k}:\n{plain}\n{flipped}");
+        mirrored_digits += usize::from(mirrored && !same);
+    }
+    // With seed 3 the first epoch's draws mirror at least one of the two.
+    assert!(mirrored_digits >= 1, "{plain}\n{flipped}");
+    let err = ziffer()
+        .args([
+            "show",
+            "--data",
+            path_str(f.data.path()),
+            "--augment",
+            "tilt=3",
+        ])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8(err.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("unknown key 'tilt'"), "{stderr}");
+}
+
+#[test]
 fn show_terminal_prints_digits_side_by_side_with_their_labels() {
     let f = fixture();
     let run = |no_color: &str| {

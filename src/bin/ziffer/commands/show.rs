@@ -1,11 +1,14 @@
-//! `ziffer show`: digits of a data set with their labels, as a PNG grid or in the terminal.
+//! `ziffer show`: digits of a data set with their labels, as a PNG grid or in the terminal;
+//! with `--augment`, as training distorts them.
 
 use crate::data_args::{DataArgs, DatasetKind};
 use crate::output::thousands;
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
+use ziffer::augment::Augment;
 use ziffer::plot;
+use ziffer::settings::DEFAULT_SEED;
 
 /// Digits drawn when `--count` is not given: a PNG grid of 4 rows, or two rows in the terminal.
 const DEFAULT_COUNT_PNG: usize = 64;
@@ -30,6 +33,15 @@ pub struct ShowArgs {
     /// How many digits [default: 64 for the PNG, 8 in the terminal]
     #[arg(long, short = 'n', value_name = "N")]
     pub count: Option<usize>,
+
+    /// Show the images distorted as `ziffer train --augment SPEC` distorts them (same text:
+    /// affine, elastic, ciresan, shift=2,flip, ...), as drawn in the first epoch with --seed
+    #[arg(long, value_name = "SPEC")]
+    pub augment: Option<Augment>,
+
+    /// The seed of the distortions shown with --augment
+    #[arg(long, value_name = "SEED", default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
 
     /// Index of the first digit (0-based)
     #[arg(long, value_name = "I", default_value_t = 0)]
@@ -86,7 +98,16 @@ pub fn run(args: ShowArgs) -> Result<()> {
     if count == 0 {
         bail!("--count 0 shows nothing; give at least 1");
     }
-    let range = args.start..(args.start + count).min(data.len());
+    let mut range = args.start..(args.start + count).min(data.len());
+    let data = match &args.augment {
+        Some(augment) => {
+            let distorted = augment.distort_images(&data, range.clone(), args.seed, 0)?;
+            range = 0..distorted.len();
+            distorted
+        }
+        None => data,
+    };
+    let first = args.start;
 
     if args.terminal {
         let width = args
@@ -102,14 +123,20 @@ pub fn run(args: ShowArgs) -> Result<()> {
         );
     }
     if let Some(out) = out {
-        let title = format!("{} {name} images with their labels", thousands(range.len()));
+        let title = match &args.augment {
+            Some(augment) => format!(
+                "{} {name} images with their labels, distorted by {augment}",
+                thousands(range.len())
+            ),
+            None => format!("{} {name} images with their labels", thousands(range.len())),
+        };
         let classes = args.data.class_names(args.dataset)?;
         plot::digits(&data, range.clone(), &title, &classes, &out)?;
         println!(
             "wrote {}: {name} images {} to {} with their labels",
             out.display(),
-            range.start,
-            range.end - 1
+            first,
+            first + range.len() - 1
         );
     }
     Ok(())
