@@ -448,3 +448,57 @@ fn resuming_cannot_change_a_networks_functions() {
         "adam=0.9/0.999/1e-8"
     );
 }
+
+/// The flags of a record file: its one line that does not start with `#`, split on whitespace,
+/// as `ziffer train $(cat FILE)` splits it.
+fn record_flags(name: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sweeps")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    // `$(cat FILE)` passes every word of the file, comments too: so the file is one line.
+    assert_eq!(lines.len(), 1, "{name}: one line of flags, nothing else");
+    assert!(!lines[0].starts_with('#'), "{name}");
+    lines[0].split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn the_record_runs_are_flags_that_train_accepts() {
+    let data = small_data(600, 100);
+    let out = tempfile::tempdir().unwrap();
+    for name in [
+        "record-mnist.txt",
+        "record-fashion.txt",
+        "record-mnist-gpu.txt",
+    ] {
+        let flags = record_flags(name);
+        assert!(flags.iter().any(|f| f == "--layers"), "{name}: {flags:?}");
+        if name.contains("gpu") {
+            // The full network on a GPU: checked here for its flags, on the CPU, with --device
+            // dropped and one tiny epoch.
+            assert!(
+                flags.windows(2).any(|w| w == ["--device", "cuda"]),
+                "{flags:?}"
+            );
+        }
+        let mut cpu_flags = Vec::new();
+        let mut words = flags.iter();
+        while let Some(flag) = words.next() {
+            if flag == "--device" {
+                words.next();
+                continue;
+            }
+            cpu_flags.push(flag.as_str());
+        }
+        let model = out.path().join(name.replace(".txt", ".safetensors"));
+        // One epoch on 600 images, as a check of the flags only.
+        ziffer()
+            .arg("train")
+            .args(&cpu_flags)
+            .args(["--data", path_str(data.path()), "--epochs", "1"])
+            .args(["--limit", "200", "--quiet", "--out", path_str(&model)])
+            .assert()
+            .success();
+    }
+}
