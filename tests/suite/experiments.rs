@@ -502,3 +502,29 @@ fn the_record_runs_are_flags_that_train_accepts() {
             .success();
     }
 }
+
+#[test]
+fn flipping_digits_is_warned_against_and_flipping_clothes_is_not() {
+    let digits = small_data(300, 50);
+    let out = tempfile::tempdir().unwrap();
+    let run = |data: &TempDir, extra: &[&str]| {
+        let assert = ziffer()
+            .args([
+                "train",
+                "--data",
+                path_str(data.path()),
+                "--layers",
+                "784,8,10",
+            ])
+            .args(["--epochs", "1", "--augment", "crop=1,flip"])
+            .args(["--out", path_str(&out.path().join("m.safetensors"))])
+            .args(extra)
+            .assert()
+            .success();
+        String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+    };
+    let warning = "warning: --augment flip mirrors digits";
+    assert!(run(&digits, &[]).contains(warning));
+    assert!(!run(&digits, &["--quiet"]).contains(warning));
+    assert!(!run(&digits, &["--dataset", "fashion"]).contains(warning));
+}
