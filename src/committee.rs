@@ -21,7 +21,7 @@
 use crate::data::{CLASSES, Dataset};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::metrics::{Evaluation, check_fits};
+use crate::metrics::{Evaluation, check_fits, evaluation_of};
 use crate::model::Model;
 use crate::nn::network::argmax;
 use crate::predict::{Confidence, Prediction, activations, read_outputs};
@@ -135,11 +135,7 @@ impl Committee {
 
     /// The committee's accuracy and confusion matrix on `data`.
     pub fn evaluate(&self, engine: &dyn Engine, data: &Dataset) -> Result<Evaluation> {
-        let mut confusion = [[0usize; CLASSES]; CLASSES];
-        for (i, predicted) in self.predict_all(engine, data)?.into_iter().enumerate() {
-            confusion[data.label(i) as usize][predicted as usize] += 1;
-        }
-        Ok(Evaluation { confusion })
+        Ok(evaluation_of(data, &self.predict_all(engine, data)?))
     }
 
     /// The committee's answer for one image of 784 pixels in MNIST form (0 background .. 255

@@ -51,6 +51,16 @@ pub fn evaluate(engine: &dyn Engine, network: &Network, data: &Dataset) -> Resul
     Ok(Evaluation { confusion })
 }
 
+/// The counts of `predicted`, one class per image of `data` in order, against `data`'s labels.
+pub fn evaluation_of(data: &Dataset, predicted: &[u8]) -> Evaluation {
+    debug_assert_eq!(predicted.len(), data.len());
+    let mut confusion = [[0usize; CLASSES]; CLASSES];
+    for (i, &p) in predicted.iter().enumerate() {
+        confusion[data.label(i) as usize][p as usize] += 1;
+    }
+    Evaluation { confusion }
+}
+
 /// The predicted class of every image of `data`, in order, computed on `engine`.
 pub fn predict_all(engine: &dyn Engine, network: &Network, data: &Dataset) -> Result<Vec<u8>> {
     let mut predictions = vec![0u8; data.len()];

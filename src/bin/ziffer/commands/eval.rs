@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use ziffer::data::CLASSES;
 use ziffer::device::Device;
-use ziffer::metrics::{Evaluation, evaluate, predict_all};
+use ziffer::metrics::{Evaluation, evaluate, evaluation_of, predict_all};
 use ziffer::model_file;
 
 #[derive(Debug, Args)]
@@ -59,17 +59,14 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
 
     if args.json {
-        let json = serde_json::json!({
-            "model": args.model[0],
-            "committee": false,
-            "data": test.source(),
-            "images": evaluation.total(),
-            "parameters": network.parameter_count(),
-            "test_accuracy": evaluation.accuracy(),
-            "classes": model.classes,
-            "per_class_accuracy": evaluation.per_class_accuracy(),
-            "confusion": evaluation.confusion,
-        });
+        let mut json = json_report(
+            &test,
+            &evaluation,
+            &model.classes,
+            network.parameter_count(),
+        );
+        json["model"] = serde_json::json!(args.model[0]);
+        json["committee"] = serde_json::json!(false);
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }
@@ -96,26 +93,22 @@ fn run_committee(args: EvalArgs) -> Result<()> {
         members.push((path, alone.accuracy()));
     }
     let predictions = committee.predict_all(&*engine, &test)?;
-    let evaluation = committee.evaluate(&*engine, &test)?;
+    let evaluation = evaluation_of(&test, &predictions);
     if let Some(path) = &args.predictions {
         write_predictions(path, &test, &predictions)?;
     }
     if args.json {
-        let json = serde_json::json!({
-            "models": args.model,
-            "committee": true,
-            "members": members
-                .iter()
-                .map(|(path, accuracy)| serde_json::json!({"model": path, "test_accuracy": accuracy}))
-                .collect::<Vec<_>>(),
-            "data": test.source(),
-            "images": evaluation.total(),
-            "parameters": committee.members().iter().map(|m| m.network.parameter_count()).sum::<usize>(),
-            "test_accuracy": evaluation.accuracy(),
-            "classes": committee.classes(),
-            "per_class_accuracy": evaluation.per_class_accuracy(),
-            "confusion": evaluation.confusion,
-        });
+        let parameters = committee
+            .members()
+            .iter()
+            .map(|m| m.network.parameter_count());
+        let mut json = json_report(&test, &evaluation, committee.classes(), parameters.sum());
+        json["models"] = serde_json::json!(args.model);
+        json["committee"] = serde_json::json!(true);
+        json["members"] = members
+            .iter()
+            .map(|(path, accuracy)| serde_json::json!({"model": path, "test_accuracy": accuracy}))
+            .collect();
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }
@@ -136,6 +129,24 @@ fn run_committee(args: EvalArgs) -> Result<()> {
         )
     );
     Ok(())
+}
+
+/// What `eval --json` says of any evaluation; the caller adds the model or the committee.
+fn json_report(
+    test: &ziffer::data::Dataset,
+    evaluation: &Evaluation,
+    classes: &[String],
+    parameters: usize,
+) -> serde_json::Value {
+    serde_json::json!({
+        "data": test.source(),
+        "images": evaluation.total(),
+        "parameters": parameters,
+        "test_accuracy": evaluation.accuracy(),
+        "classes": classes,
+        "per_class_accuracy": evaluation.per_class_accuracy(),
+        "confusion": evaluation.confusion,
+    })
 }
 
 /// Every test image's prediction as CSV: `index,label,predicted`.
