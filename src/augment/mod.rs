@@ -154,21 +154,18 @@ impl Augment {
         epoch: usize,
     ) -> Result<Dataset> {
         let (rows, cols) = (data.rows(), data.cols());
-        let side = rows;
         let mut images = Vec::with_capacity(range.len() * rows * cols);
-        let mut out = vec![0.0f32; rows * cols];
-        for i in range.clone() {
-            if rows == cols {
-                self.apply(
-                    data.image(i),
-                    side,
-                    &mut image_rng(seed, epoch, i),
-                    &mut out,
-                );
-                images.extend(out.iter().map(|&v| (v * 255.0).round() as u8));
-            } else {
-                // Augmentation is for square images; others are shown as they are.
+        if rows != cols {
+            // Augmentation is for square images; others are shown as they are.
+            for i in range.clone() {
                 images.extend_from_slice(data.image(i));
+            }
+        } else {
+            let mut out = vec![0.0f32; rows * cols];
+            for i in range.clone() {
+                let mut rng = image_rng(seed, epoch, i);
+                self.apply(data.image(i), rows, &mut rng, &mut out);
+                images.extend(out.iter().map(|&v| (v * 255.0).round() as u8));
             }
         }
         let labels = data.labels()[range].to_vec();
