@@ -9,8 +9,9 @@
 //!
 //! What it is not: part of the data set or of [`crate::preprocess`]. Nothing is stored:
 //! [`Augment::apply`] writes a distorted copy of an image where a batch wants its inputs (in
-//! place of [`normalise_pixel`]), a different one in every epoch, and the data set stays as it
-//! is. It is for training images only; test images are read undistorted.
+//! place of [`normalise_pixel`](crate::data::batch::normalise_pixel)), a different one in every
+//! epoch, and the data set stays as it is. It is for training images only; test images are read
+//! undistorted.
 //!
 //! Where things are: this file holds [`Augment`]'s fields and [`Augment::apply`];
 //! `spec.rs` the presets and the text form (parsing with its checks, `Display`, serde); `warp.rs`
@@ -21,9 +22,9 @@
 //!
 //! Shapes, stated once: an image is `S x S` pixels (`S = 28` for MNIST), row-major, `u8` with
 //! 0 = background and 255 = ink; the distorted image is `S·S` values `f32` in `[0, 1]`, scaled
-//! like [`normalise_pixel`]. Pixel `(i, j)` is row `i`, column `j` and sits at the point
-//! `p = (x, y) = (j, i)`: x to the right, y downwards, in pixels. The image centre is
-//! `c = ((S − 1)/2, (S − 1)/2)`.
+//! like [`normalise_pixel`](crate::data::batch::normalise_pixel). Pixel `(i, j)` is row `i`,
+//! column `j` and sits at the point `p = (x, y) = (j, i)`: x to the right, y downwards, in
+//! pixels. The image centre is `c = ((S − 1)/2, (S − 1)/2)`.
 //!
 //! One image, as a recipe: draw the shift `t`, the angle `θ`, the scale `s`, (if elastic is on)
 //! the smooth displacement field `Δ`, (if on) the stretches `s_x`, `s_y` and the mirror `m`
@@ -49,7 +50,7 @@ mod warp;
 pub use warp::Distortion;
 
 use crate::data::Dataset;
-use crate::data::batch::normalise_pixel;
+use crate::data::batch::normalise_pixels;
 use crate::error::Result;
 use crate::rng::image_rng;
 use rand::Rng;
@@ -111,7 +112,8 @@ impl Augment {
     }
 
     /// Distorts one `S x S` image (`u8`, row-major, 0 = background, 255 = ink) and writes it,
-    /// normalised to `[0, 1]` like [`normalise_pixel`], into `out` (`S·S` values).
+    /// normalised to `[0, 1]` like [`normalise_pixel`](crate::data::batch::normalise_pixel), into
+    /// `out` (`S·S` values).
     ///
     /// All random numbers come from `rng` (give it [`crate::rng::image_rng`]). With [`Augment::NONE`] it
     /// writes exactly `normalise_pixel` of each pixel and draws nothing. Up to 28 x 28, it
@@ -126,9 +128,7 @@ impl Augment {
         debug_assert_eq!(image.len(), side * side);
         debug_assert_eq!(out.len(), side * side);
         if self.is_none() {
-            for (o, &pixel) in out.iter_mut().zip(image) {
-                *o = normalise_pixel(pixel);
-            }
+            normalise_pixels(image, out);
             return;
         }
         thread_local! {
@@ -206,7 +206,10 @@ mod tests {
         let untouched = rng.clone();
         let mut out = vec![9.0; image.len()];
         Augment::NONE.apply(&image, 28, &mut rng, &mut out);
-        let expected: Vec<f32> = image.iter().map(|&p| normalise_pixel(p)).collect();
+        let expected: Vec<f32> = image
+            .iter()
+            .map(|&p| crate::data::batch::normalise_pixel(p))
+            .collect();
         assert_eq!(out, expected);
         assert_eq!(rng.get_word_pos(), untouched.get_word_pos());
         assert!(Augment::NONE.is_none());

@@ -20,15 +20,16 @@ use crate::error::{Error, Result};
 use crate::matrix::MatRef;
 use crate::model::Model;
 use crate::nn::dropout::dropout_backward;
-use crate::nn::layer::{dense_backward_input, dense_backward_params, dense_forward};
+use crate::nn::layer::{Dense, dense_backward_input, dense_backward_params, dense_forward};
 use crate::nn::network::{Functions, Gradients, Network, Workspace};
-use crate::nn::optimizer::{Optimizer, OptimizerState};
+use crate::nn::optimizer::{Optimizer, OptimizerState, Slot};
 use crate::nn::workspace::BackwardBuffers;
 use crate::rng::{dropout_rng, image_rng};
 use rand_chacha::ChaCha8Rng;
 use smallvec::SmallVec;
+use std::ops::Range;
 pub use team::Team;
-use team::row_blocks;
+use team::{Ranges, row_blocks};
 
 /// The CPU engine: a team of threads sharing each layer's work.
 pub struct Cpu {
@@ -60,24 +61,40 @@ impl Cpu {
     /// [`Network::forward`], a block of neurons per thread: `Z[l] = W[l]·A[l−1] + B[l]`,
     /// `A[l] = f(Z[l])`, and `Ã[l] = A[l] ⊙ M[l]` with dropout.
     pub fn forward<'w>(&self, network: &Network, x: MatRef, ws: &'w mut Workspace) -> &'w [f32] {
-        let n = x.cols();
+        self.forward_inputs(network, &[x], ws)
+    }
+
+    /// [`Cpu::forward`] of the inputs `xs`: one matrix `X` all threads read, or a copy of it per
+    /// thread (see [`Cpu::fill_input_copies`]).
+    pub fn forward_inputs<'w>(
+        &self,
+        network: &Network,
+        xs: &[MatRef],
+        ws: &'w mut Workspace,
+    ) -> &'w [f32] {
+        let n = xs[0].cols();
         let layers = network.layers();
         let last = layers.len() - 1;
         let Functions { hidden, output, .. } = network.functions();
-        debug_assert_eq!(x.rows(), network.inputs());
+        debug_assert!(
+            xs.iter()
+                .all(|x| x.rows() == network.inputs() && x.cols() == n)
+        );
         ws.check_batch(n);
         for (l, layer) in layers.iter().enumerate() {
-            let (a_prev, z_then_a) = ws.forward_buffers(x, l, layer.inputs, n);
+            let (a_prev, z_then_a) = ws.forward_buffers(xs[0], l, layer.inputs, n);
             // Z[l] = W[l]·A[l−1] + B[l], then for a hidden layer A[l] = f(Z[l]) in place, a
             // block of neurons per thread.
             let ranges = self
                 .team
                 .row_ranges(layer.outputs, layer.outputs * layer.inputs * n);
             let blocks = row_blocks(z_then_a, n, &ranges);
-            let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
-            self.team.for_each(&mut parts, |(rows, z_then_a)| {
+            let mut parts: SmallVec<[_; 8]> = (ranges.into_iter().zip(blocks).enumerate())
+                .map(|(i, (rows, z))| (rows, z, if l == 0 { copy(xs, i) } else { a_prev }))
+                .collect();
+            self.team.for_each(&mut parts, |(rows, z_then_a, a_prev)| {
                 let (w, b) = (layer.w().row_block(rows.clone()), &layer.bias[rows.clone()]);
-                dense_forward(w, b, a_prev, z_then_a);
+                dense_forward(w, b, *a_prev, z_then_a);
                 if l < last {
                     hidden.forward(z_then_a);
                 }
@@ -156,8 +173,19 @@ impl Cpu {
 
     /// [`Network::loss`]: the loss of a batch, averaged over its images, without gradients.
     pub fn loss(&self, network: &Network, x: MatRef, y: &[f32], ws: &mut Workspace) -> f32 {
-        let n = x.cols();
-        let output = self.forward(network, x, ws);
+        self.loss_inputs(network, &[x], y, ws)
+    }
+
+    /// [`Cpu::loss`] of the inputs `xs`, as [`Cpu::forward_inputs`] reads them.
+    pub fn loss_inputs(
+        &self,
+        network: &Network,
+        xs: &[MatRef],
+        y: &[f32],
+        ws: &mut Workspace,
+    ) -> f32 {
+        let n = xs[0].cols();
+        let output = self.forward_inputs(network, xs, ws);
         let Functions {
             output: f, loss, ..
         } = network.functions();
@@ -194,32 +222,158 @@ impl Cpu {
         let t = state.steps;
         let layers = network.layers_mut().iter_mut();
         for ((layer, g), slots) in layers.zip(&grads.layers).zip(&mut state.slots) {
-            let (inputs, outputs) = (layer.inputs, layer.outputs);
-            // An update is a few operations per parameter; share it only when it is large.
-            let ranges = self.team.row_ranges(outputs, outputs * inputs * 8);
-            let weights = row_blocks(&mut layer.weight, inputs, &ranges);
-            let biases = row_blocks(&mut layer.bias, 1, &ranges);
-            let mut slot_blocks: SmallVec<[SmallVec<[_; 2]>; 8]> =
-                ranges.iter().map(|_| SmallVec::new()).collect();
-            for slot in slots.iter_mut() {
-                let w = row_blocks(&mut slot.weight, inputs, &ranges);
-                let b = row_blocks(&mut slot.bias, 1, &ranges);
-                for (block, wb) in slot_blocks.iter_mut().zip(w.into_iter().zip(b)) {
-                    block.push(wb);
-                }
-            }
-            let mut parts: SmallVec<[_; 8]> = (ranges.into_iter().zip(weights))
-                .zip(biases.into_iter().zip(slot_blocks))
-                .collect();
-            self.team.for_each(&mut parts, |((rows, w), (b, slots))| {
-                let dw = &g.dweight[rows.start * inputs..rows.end * inputs];
-                let db = &g.dbias[rows.clone()];
-                let (slots_w, slots_b): (SmallVec<[_; 2]>, SmallVec<[_; 2]>) =
-                    slots.iter_mut().map(|(w, b)| (&mut **w, &mut **b)).unzip();
-                optimizer.update(w, dw, slots_w, eta, lambda, t);
-                optimizer.update(b, db, slots_b, eta, 0.0, t);
+            let ranges = self.update_ranges(layer);
+            let mut parts = update_blocks(layer, slots, &ranges);
+            self.team.for_each(&mut parts, |block| {
+                let rows = block.rows.clone();
+                let (dw, db) = (
+                    &g.dweight[rows.start * block.inputs..rows.end * block.inputs],
+                    &g.dbias[rows],
+                );
+                block.apply(optimizer, dw, db, eta, lambda, t);
             });
         }
+    }
+
+    /// How a layer's update is shared: an update is a few operations per parameter, so only a
+    /// large one is.
+    fn update_ranges(&self, layer: &Dense) -> Ranges {
+        (self.team).row_ranges(layer.outputs, layer.outputs * layer.inputs * 8)
+    }
+
+    /// [`Cpu::backward`] then [`Cpu::step`], the same bits in fewer parallel regions: each
+    /// layer's update joins the region after the last that reads its weights. Backward reads
+    /// `W[l]` only for `dA[l−1] = W[l]ᵀ·dZ[l]`, so `W[l]` is updated, a block of its neurons per
+    /// thread, while the threads compute `dZ[l−1]`, `dW[l−1]` and `dB[l−1]`; the first layer,
+    /// which sends nothing back, is updated by each thread right after its block of `dW[1]`, while
+    /// that block is still in cache. A step of the original network so has five regions in which
+    /// the team waits for its slowest thread instead of eight.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward_and_step(
+        &self,
+        network: &mut Network,
+        xs: &[MatRef],
+        y: &[f32],
+        ws: &mut Workspace,
+        grads: &mut Gradients,
+        optimizer: &Optimizer,
+        state: &mut OptimizerState,
+        eta: f32,
+        lambda: f32,
+    ) {
+        let n = xs[0].cols();
+        let last = network.layers().len() - 1;
+        let hidden = network.functions().hidden;
+        network.output_delta(y, ws, n);
+        state.steps += 1;
+        let t = state.steps;
+        for l in (0..=last).rev() {
+            let (layers, later_layers) = network.layers_mut().split_at_mut(l + 1);
+            let layer = &mut layers[l];
+            let (grads, later_grads) = grads.layers.split_at_mut(l + 1);
+            let (slots, later_slots) = state.slots.split_at_mut(l + 1);
+            let BackwardBuffers {
+                a_prev,
+                a,
+                mask,
+                delta: da_then_dz,
+                delta_prev,
+            } = ws.backward_buffers(xs[0], l, layer.inputs, n);
+            let grads = &mut grads[l];
+            // dZ[l] = dA[l] ⊙ M[l] ⊙ f'(Z[l]), dW[l] and dB[l], a block of neurons per thread, as
+            // in `backward`; with the update of layer l + 1 (its weights were last read by the
+            // region before) or, for the first layer, of the thread's own block.
+            let work = layer.outputs * layer.inputs * n;
+            let ranges = self.team.row_ranges(layer.outputs, work);
+            let deltas = row_blocks(&mut *da_then_dz, n, &ranges);
+            let dws = row_blocks(&mut grads.dweight, layer.inputs, &ranges);
+            let dbs = row_blocks(&mut grads.dbias, 1, &ranges);
+            let own_updates = if l == 0 {
+                update_blocks(layer, &mut slots[l], &ranges)
+            } else {
+                SmallVec::new()
+            };
+            let (later_updates, later_g) = match (later_layers.first_mut(), later_grads.first()) {
+                (Some(next), Some(g)) => {
+                    let ranges = self.update_ranges(next);
+                    (update_blocks(next, &mut later_slots[0], &ranges), Some(g))
+                }
+                _ => (SmallVec::new(), None),
+            };
+            // Part i: thread i's block of the backward (if any), of its own update (the first
+            // layer) and of layer l + 1's update (if any).
+            let mut parts: SmallVec<[_; 8]> = {
+                let a_prevs = (0..ranges.len()).map(|i| if l == 0 { copy(xs, i) } else { a_prev });
+                let mut backward =
+                    (ranges.into_iter().zip(deltas).zip(a_prevs)).zip(dws.into_iter().zip(dbs));
+                let (mut own, mut later) = (own_updates.into_iter(), later_updates.into_iter());
+                std::iter::from_fn(|| match (backward.next(), own.next(), later.next()) {
+                    (None, None, None) => None,
+                    part => Some(part),
+                })
+                .collect()
+            };
+            self.team.for_each(&mut parts, |(backward, own, later)| {
+                if let Some((((rows, da_then_dz), a_prev), (dw, db))) = backward {
+                    let block = rows.start * n..rows.end * n;
+                    if l < last {
+                        if let Some(mask) = mask {
+                            dropout_backward(&mask[block.clone()], da_then_dz);
+                        }
+                        hidden.backward(&a[block], da_then_dz);
+                    }
+                    dense_backward_params(*a_prev, da_then_dz, dw, db);
+                    if let Some(own) = own {
+                        own.apply(optimizer, dw, db, eta, lambda, t);
+                    }
+                }
+                if let (Some(update), Some(g)) = (later, later_g) {
+                    let (rows, inputs) = (update.rows.clone(), update.inputs);
+                    let (dw, db) = (
+                        &g.dweight[rows.start * inputs..rows.end * inputs],
+                        &g.dbias[rows],
+                    );
+                    update.apply(optimizer, dw, db, eta, lambda, t);
+                }
+            });
+            drop(parts);
+            // dA[l−1] = W[l]ᵀ·dZ[l] with W[l] before its update, as in `backward`.
+            if let Some(da_prev) = delta_prev {
+                let dz = MatRef::row_major(da_then_dz, layer.outputs, n);
+                let ranges = self.team.row_ranges(layer.inputs, work);
+                let blocks = row_blocks(da_prev, n, &ranges);
+                let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
+                let layer = &*layer;
+                self.team.for_each(&mut parts, |(inputs, da_prev)| {
+                    dense_backward_input(layer.w().col_block(inputs.clone()), dz, da_prev);
+                });
+            }
+        }
+    }
+
+    /// The inputs of a batch, undistorted, as a copy per thread: [`fill_inputs`] into each of
+    /// `copies`, copy `i` by thread `i`.
+    ///
+    /// Why copies: every thread reads the whole of `X` (each of its neurons looks at every
+    /// pixel), twice a step (`Z[1]` and `dW[1]`). Shared, the lines of `X` that one thread wrote
+    /// sit in its core's cache and the other threads wait for them to cross over, and a thread
+    /// writing the next batch waits for the lines the others read: measured at batch 32 on two
+    /// threads, filling a shared `X` took longer than filling it on one thread alone. A copy per
+    /// thread stays in its own core's cache, for the price of converting every pixel once per
+    /// thread (0.1 µs an image).
+    pub fn fill_input_copies(&self, data: &Dataset, indices: &[usize], copies: &mut [Vec<f32>]) {
+        let mut parts: SmallVec<[_; 8]> = copies.iter_mut().collect();
+        self.team
+            .for_each(&mut parts, |x| fill_inputs(data, indices, x));
+    }
+
+    /// How many copies of the inputs [`Cpu::forward_inputs`] reads for `network` at batches of
+    /// `batch_size`: one per thread that shares its first layer.
+    pub fn input_copies(&self, network: &Network, batch_size: usize) -> usize {
+        let first = &network.layers()[0];
+        (self.team)
+            .row_ranges(first.outputs, first.outputs * first.inputs * batch_size)
+            .len()
     }
 
     /// The inputs of a batch: [`fill_inputs`], or each image distorted by `augment` with the
@@ -235,9 +389,11 @@ impl Cpu {
     ) {
         let pixels = data.pixels_per_image();
         let side = data.rows();
-        // Work in multiply-adds, as row_ranges counts it: a plain copy is about one per pixel; a
-        // distortion is tens (an elastic one, 8.8 µs for 784 pixels: about 60).
-        let work = indices.len() * pixels * if augment.is_none() { 1 } else { 64 };
+        // Work in multiply-adds, as row_ranges counts it: a plain copy is about four per pixel
+        // (it waits for the pixels, and for the lines of `X` that the other threads' products
+        // of the last step read: measured, a batch of 32 filled by one thread of two took 11% of
+        // the epoch); a distortion is tens (an elastic one, 8.8 µs for 784 pixels: about 60).
+        let work = indices.len() * pixels * if augment.is_none() { 4 } else { 64 };
         let ranges = self.team.row_ranges(indices.len(), work);
         let blocks = row_blocks(x, pixels, &ranges);
         let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
@@ -251,6 +407,72 @@ impl Cpu {
             }
         });
     }
+}
+
+/// The inputs thread `i` reads: its own copy, or the one all share.
+fn copy<'a>(xs: &[MatRef<'a>], i: usize) -> MatRef<'a> {
+    xs[i.min(xs.len() - 1)]
+}
+
+/// One thread's share of a layer's update: rows `rows` of `W` and `B` and of each optimizer
+/// slot.
+struct UpdateBlock<'a> {
+    rows: Range<usize>,
+    inputs: usize,
+    weight: &'a mut [f32],
+    bias: &'a mut [f32],
+    slots: SmallVec<[(&'a mut [f32], &'a mut [f32]); 2]>,
+}
+
+impl UpdateBlock<'_> {
+    /// [`Optimizer::update`] of this block's weights and biases with its rows of `dW` and `dB`.
+    fn apply(
+        &mut self,
+        optimizer: &Optimizer,
+        dw: &[f32],
+        db: &[f32],
+        eta: f32,
+        lambda: f32,
+        t: u64,
+    ) {
+        let (slots_w, slots_b): (SmallVec<[_; 2]>, SmallVec<[_; 2]>) = self
+            .slots
+            .iter_mut()
+            .map(|(w, b)| (&mut **w, &mut **b))
+            .unzip();
+        optimizer.update(self.weight, dw, slots_w, eta, lambda, t);
+        optimizer.update(self.bias, db, slots_b, eta, 0.0, t);
+    }
+}
+
+/// `layer`'s parameters and `slots` cut into the blocks of rows `ranges`, one per thread.
+fn update_blocks<'a>(
+    layer: &'a mut Dense,
+    slots: &'a mut [Slot],
+    ranges: &Ranges,
+) -> SmallVec<[UpdateBlock<'a>; 8]> {
+    let inputs = layer.inputs;
+    let weights = row_blocks(&mut layer.weight, inputs, ranges);
+    let biases = row_blocks(&mut layer.bias, 1, ranges);
+    let mut slot_blocks: SmallVec<[SmallVec<[_; 2]>; 8]> =
+        ranges.iter().map(|_| SmallVec::new()).collect();
+    for slot in slots.iter_mut() {
+        let w = row_blocks(&mut slot.weight, inputs, ranges);
+        let b = row_blocks(&mut slot.bias, 1, ranges);
+        for (block, wb) in slot_blocks.iter_mut().zip(w.into_iter().zip(b)) {
+            block.push(wb);
+        }
+    }
+    (ranges.iter().cloned().zip(weights))
+        .zip(biases.into_iter().zip(slot_blocks))
+        .map(|((rows, weight), (bias, slots))| UpdateBlock {
+            rows,
+            inputs,
+            weight,
+            bias,
+            slots,
+        })
+        .collect()
 }
 
 impl Engine for Cpu {
@@ -283,11 +505,18 @@ impl Engine for Cpu {
         let network = model.network.clone();
         let (batch_size, pixels, classes) =
             (settings.batch_size, network.inputs(), network.outputs());
+        // Distorting an image costs far more than reading it (see `fill_inputs`): distorted
+        // inputs are shared, undistorted ones copied per thread.
+        let copies = if settings.augment.is_none() {
+            self.input_copies(&network, batch_size)
+        } else {
+            1
+        };
         Ok(Box::new(CpuTrainer {
             cpu: self,
             ws: network.training_workspace(batch_size, settings.dropout),
             grads: network.gradients(),
-            x: vec![0.0; pixels * batch_size],
+            xs: vec![vec![0.0; pixels * batch_size]; copies],
             y: vec![0.0; classes * batch_size],
             state: model.optimizer_state.clone(),
             optimizer: settings.optimizer,
@@ -320,8 +549,9 @@ struct CpuTrainer<'e> {
     losses: Vec<f32>,
     ws: Workspace,
     grads: Gradients,
-    /// `X`, `(n[0], N)` stored one image after another.
-    x: Vec<f32>,
+    /// `X`, `(n[0], N)` stored one image after another: one copy per thread of the first layer
+    /// without augmentation ([`Cpu::fill_input_copies`]), one shared copy with it.
+    xs: Vec<Vec<f32>>,
     /// `Y`, `(n[L], N)` row-major, one-hot columns.
     y: Vec<f32>,
 }
@@ -344,22 +574,31 @@ impl Trainer for CpuTrainer<'_> {
         } = batch;
         let (seed, epoch, n) = (self.seed, self.epoch, indices.len());
         // next batch
-        let rng_for = |position| image_rng(seed, epoch, first + position);
-        (self.cpu).fill_inputs(data, indices, &mut self.x, &self.augment, rng_for);
+        if self.augment.is_none() {
+            (self.cpu).fill_input_copies(data, indices, &mut self.xs);
+        } else {
+            let rng_for = |position| image_rng(seed, epoch, first + position);
+            (self.cpu).fill_inputs(data, indices, &mut self.xs[0], &self.augment, rng_for);
+        }
         fill_targets(data, indices, &mut self.y);
         if let Some(next) = next {
             prefetch_images(data, next);
         }
         self.ws.draw_dropout_masks(&mut self.masks_rng, n);
-        // forward, loss, backward
-        let x = MatRef::col_major(&self.x, self.network.inputs(), n);
-        let loss =
-            (self.cpu).loss_and_gradients(&self.network, x, &self.y, &mut self.ws, &mut self.grads);
-        // update
-        (self.cpu).step(
-            &self.optimizer,
+        // forward and loss
+        let pixels = self.network.inputs();
+        let xs: SmallVec<[_; 8]> = (self.xs.iter())
+            .map(|x| MatRef::col_major(x, pixels, n))
+            .collect();
+        let loss = (self.cpu).loss_inputs(&self.network, &xs, &self.y, &mut self.ws);
+        // backward and update
+        (self.cpu).backward_and_step(
             &mut self.network,
-            &self.grads,
+            &xs,
+            &self.y,
+            &mut self.ws,
+            &mut self.grads,
+            &self.optimizer,
             &mut self.state,
             lr,
             self.weight_decay,

@@ -6,6 +6,7 @@
 //! after row like the network's output.
 
 use super::{CLASSES, Dataset};
+use multiversion::multiversion;
 use rand::Rng;
 use rand::seq::SliceRandom;
 
@@ -20,9 +21,15 @@ pub fn normalise_pixel(p: u8) -> f32 {
 pub fn fill_inputs(data: &Dataset, indices: &[usize], x: &mut [f32]) {
     let p = data.pixels_per_image();
     for (column, &i) in x[..indices.len() * p].chunks_exact_mut(p).zip(indices) {
-        for (v, &pixel) in column.iter_mut().zip(data.image(i)) {
-            *v = normalise_pixel(pixel);
-        }
+        normalise_pixels(data.image(i), column);
+    }
+}
+
+/// [`normalise_pixel`] of each of `pixels`, into `out`.
+#[multiversion(targets = "simd")]
+pub fn normalise_pixels(pixels: &[u8], out: &mut [f32]) {
+    for (v, &pixel) in out.iter_mut().zip(pixels) {
+        *v = normalise_pixel(pixel);
     }
 }
 

@@ -18,6 +18,7 @@
 
 use super::activation::Activation;
 use crate::matrix::{MatMut, MatRef, gemm};
+use multiversion::multiversion;
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
@@ -183,6 +184,12 @@ pub fn dense_forward(w: MatRef, b: &[f32], a_prev: MatRef, z: &mut [f32]) {
     // Z = W·A_prev
     gemm(1.0, w, a_prev, 0.0, MatMut::row_major(z, outputs, n));
     // + B, broadcast over the N columns
+    add_bias(z, b, n);
+}
+
+/// `Z += B`, `B` added to each of the `N` columns of `Z`, `(O, N)` row-major.
+#[multiversion(targets = "simd")]
+fn add_bias(z: &mut [f32], b: &[f32], n: usize) {
     for (z_row, &b) in z.chunks_exact_mut(n).zip(b) {
         for z in z_row {
             *z += b;

@@ -9,6 +9,7 @@
 //! | --- | --- |
 //! | [`layer`] | the dense layer: `Z = W·A + B` forward, `dW`, `dB`, `dA_prev` backward; initialisation |
 //! | [`activation`] | `A = f(Z)` and `dZ = dA ⊙ f'(Z)`: sigmoid, tanh, ReLU, leaky ReLU, softmax |
+//! | [`exp`] | `e^x` in operations that vectorise, for the sigmoid |
 //! | [`loss`] | `½‖A − Y‖²` and the cross-entropy, and `dZ[L]` for each |
 //! | [`dropout`] | `Ã = A ⊙ M` forward, `dA = dÃ ⊙ M` backward, and the masks |
 //! | [`network`] | the layers stacked: forward and backward through all of them |
@@ -17,6 +18,7 @@
 
 pub mod activation;
 pub mod dropout;
+pub mod exp;
 pub mod layer;
 pub mod loss;
 pub mod network;

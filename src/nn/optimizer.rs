@@ -19,6 +19,7 @@
 
 use super::network::{Gradients, Network};
 use crate::error::{Error, Result};
+use multiversion::multiversion;
 use smallvec::SmallVec;
 use std::fmt;
 use std::str::FromStr;
@@ -192,6 +193,7 @@ pub fn l2_gradient(g: f32, theta: f32, lambda: f32) -> f32 {
 }
 
 /// SGD: `θ ← θ − η·g`, e.g. `W := W − η·dW`.
+#[multiversion(targets = "simd")]
 pub fn sgd_update(theta: &mut [f32], g: &[f32], eta: f32, lambda: f32) {
     debug_assert_eq!(theta.len(), g.len());
     for (p, &g) in theta.iter_mut().zip(g) {
@@ -200,6 +202,7 @@ pub fn sgd_update(theta: &mut [f32], g: &[f32], eta: f32, lambda: f32) {
 }
 
 /// Momentum: `v ← μ·v + g`, then `θ ← θ − η·v`.
+#[multiversion(targets = "simd")]
 pub fn momentum_update(
     theta: &mut [f32],
     v: &mut [f32],
@@ -216,6 +219,7 @@ pub fn momentum_update(
 
 /// Nesterov momentum: `v ← μ·v + g`, then `θ ← θ − η·(g + μ·v)`: the step taken is the one
 /// the velocity is about to take, looked ahead (Sutskever et al., 2013, in the form PyTorch uses).
+#[multiversion(targets = "simd")]
 pub fn nesterov_update(
     theta: &mut [f32],
     v: &mut [f32],
@@ -258,6 +262,7 @@ impl AdamStep {
 /// Adam: `m ← β₁·m + (1 − β₁)·g` and `v ← β₂·v + (1 − β₂)·g²` (running means of the gradient and
 /// of its square), corrected for starting at 0: `m̂ = m / (1 − β₁ᵗ)`, `v̂ = v / (1 − β₂ᵗ)`; then
 /// `θ ← θ − η·m̂ / (√v̂ + ε)`.
+#[multiversion(targets = "simd")]
 pub fn adam_update(
     theta: &mut [f32],
     m: &mut [f32],

@@ -1,8 +1,9 @@
 //! The CPU engine against the plain recipes it runs in parallel: for every activation, output,
 //! loss, optimizer and with dropout, `Cpu::forward`, `Cpu::backward` and `Cpu::step` on 1, 2
 //! and 3 threads give the same bits as `Network::forward`, `Network::backward` and
-//! `Optimizer::step` on whole layers. The sizes are chosen so that every layer is cut into
-//! blocks (and the last, small one is not), with an odd batch size.
+//! `Optimizer::step` on whole layers, and `Cpu::backward_and_step` the bits of `Cpu::backward`
+//! then `Cpu::step`. The sizes are chosen so that every layer is cut into blocks (and the last,
+//! small one is not), with an odd batch size.
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -133,6 +134,79 @@ fn every_update_rule_gives_the_plain_steps_bits_on_any_thread_count() {
                 let case = format!("{optimizer}, {threads} threads, layer {}", l + 1);
                 assert_same_bits(&format!("W, {case}"), &f.weight, &p.weight);
                 assert_same_bits(&format!("B, {case}"), &f.bias, &p.bias);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_fused_backward_and_update_gives_the_bits_of_backward_then_step() {
+    // Every update rule, with weight decay and dropout, on 1, 2 and 3 threads, and a network of
+    // one layer (whose update is its only one); three steps, so that later steps start from
+    // updated weights and optimizer state.
+    let optimizers = [
+        Optimizer::Sgd,
+        Optimizer::Momentum {
+            momentum: 0.9,
+            nesterov: true,
+        },
+        Optimizer::ADAM,
+    ];
+    for (k, (optimizer, sizes)) in optimizers
+        .into_iter()
+        .map(|o| (o, &SIZES[..]))
+        .chain([(Optimizer::Sgd, &[784, 10][..])])
+        .enumerate()
+    {
+        let mut rng = ChaCha8Rng::seed_from_u64(k as u64);
+        let functions = Functions::ORIGINAL;
+        let net = Network::new_random(sizes, functions, Init::Lecun, &mut rng).unwrap();
+        let x: Vec<f32> = (0..sizes[0] * N)
+            .map(|_| rng.random_range(0.0..1.0))
+            .collect();
+        let x = MatRef::col_major(&x, sizes[0], N);
+        let classes = sizes[sizes.len() - 1];
+        let mut y = vec![0.0; classes * N];
+        for col in 0..N {
+            y[rng.random_range(0..classes) * N + col] = 1.0;
+        }
+        for threads in [1, 2, 3] {
+            let cpu = Cpu::new(threads).unwrap();
+            let case = format!("{optimizer}, {sizes:?}, {threads} threads");
+            let run = |fused: bool| {
+                let (mut net, mut state) = (net.clone(), optimizer.new_state(&net));
+                let mut ws = net.training_workspace(N, 0.3);
+                let mut grads = net.gradients();
+                let mut masks = ChaCha8Rng::seed_from_u64(7);
+                for _ in 0..3 {
+                    ws.draw_dropout_masks(&mut masks, N);
+                    cpu.loss(&net, x, &y, &mut ws);
+                    if fused {
+                        let (eta, lambda) = (0.1, 1e-3);
+                        cpu.backward_and_step(
+                            &mut net,
+                            &[x],
+                            &y,
+                            &mut ws,
+                            &mut grads,
+                            &optimizer,
+                            &mut state,
+                            eta,
+                            lambda,
+                        );
+                    } else {
+                        cpu.backward(&net, x, &y, &mut ws, &mut grads);
+                        cpu.step(&optimizer, &mut net, &grads, &mut state, 0.1, 1e-3);
+                    }
+                }
+                (net, state)
+            };
+            let ((fused, fused_state), (plain, plain_state)) = (run(true), run(false));
+            assert_eq!(fused_state, plain_state, "{case}: optimizer state");
+            for (l, (f, p)) in fused.layers().iter().zip(plain.layers()).enumerate() {
+                let layer = format!("{case}, layer {}", l + 1);
+                assert_same_bits(&format!("W, {layer}"), &f.weight, &p.weight);
+                assert_same_bits(&format!("B, {layer}"), &f.bias, &p.bias);
             }
         }
     }
