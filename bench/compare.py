@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
-"""Times ziffer against the same algorithm in NumPy and in PyTorch, alternately, and prints a table.
+"""Times ziffer against the same network and training in NumPy, PyTorch and candle, alternately,
+and prints a table.
 
 What it is: the driver. It prepares `bench/.venv` (NumPy, threadpoolctl and, unless `--no-torch`,
-PyTorch, from PyPI), builds ziffer, then for each round runs one training epoch of each
-implementation in turn (ziffer, NumPy, PyTorch) for every thread count, each in a fresh process,
-so that a slow minute of the machine hits all three alike. It prints the medians as a Markdown
-table and writes every measurement to `--out`.
-What it is not: the references themselves (`numpy_mlp.py`, `torch_mlp.py`) or ziffer's own
-benchmark (`ziffer bench`, which this calls). It needs only Python's standard library; NumPy and
-PyTorch live in the virtual environment.
+PyTorch, from PyPI), builds ziffer and (unless `--no-candle`) the candle program in
+`bench/candle/`, then for each round runs one training epoch of each implementation in turn for
+every thread count, each in a fresh process, so that a slow minute of the machine hits all of them
+alike. It prints the medians as a Markdown table and writes every measurement to `--out`.
+
+The implementations: ziffer; the same algorithm written as fast as NumPy and PyTorch allow
+(`numpy_mlp.py`, `torch_mlp.py`: hand-written backward, every buffer allocated once); and the
+same network and step written the way users of PyTorch and candle write them (`torch_user.py`:
+`nn.Sequential`, autograd, `torch.optim.SGD`, a shuffling `DataLoader`; `candle/`: candle-nn's
+`Linear`, autograd and `SGD`).
+What it is not: the implementations themselves or ziffer's own benchmark (`ziffer bench`, which
+this calls). It needs only Python's standard library; NumPy and PyTorch live in the virtual
+environment, candle in its own Cargo project.
 
 With `--device cuda` (or `cuda:N`) it compares ziffer's CUDA engine with the PyTorch reference on
 the same GPU, and leaves NumPy out. The Python that runs this script is used when it has NumPy
@@ -43,10 +50,20 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 VENV = BENCH / ".venv"
 ZIFFER = ROOT / "target" / "release" / "ziffer"
+CANDLE = BENCH / "candle"
+CANDLE_BINARY = CANDLE / "target" / "release" / "candle-mlp"
 # OpenBLAS settings that older OpenBLAS builds need on some CPUs but that make NumPy's current
 # OpenBLAS pick a slower kernel: they are removed for the NumPy reference's process only.
 OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-IMPLS = ("ziffer", "numpy", "torch")
+IMPLS = ("ziffer", "numpy", "torch", "torch-user", "candle")
+# What each is, as the table says it.
+LABELS = {
+    "numpy": "(hand-optimised)",
+    "torch": "(hand-optimised)",
+    "torch-user": "as users write it: nn.Sequential, autograd, optim.SGD, DataLoader",
+    "candle": "as users write it: candle-nn Linear, autograd, SGD",
+}
+TORCH_IMPLS = ("torch", "torch-user")
 CUDA_IMPLS = ("ziffer", "torch")  # NumPy has no GPU
 # What a Python needs to be the GPU reference, and what it tells about its PyTorch and GPU.
 CUDA_PROBE = """import json, numpy, torch
@@ -73,7 +90,8 @@ def parse_args():
         "--layers", default="784,128,64,10", help="layer sizes, input first (default 784,128,64,10)"
     )
     parser.add_argument("--data", type=Path, help="MNIST folder (default: the bundled data/mnist)")
-    parser.add_argument("--no-torch", action="store_true", help="compare with NumPy only (no PyTorch install)")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out (no 3 GB install)")
+    parser.add_argument("--no-candle", action="store_true", help="leave candle out (no build of bench/candle)")
     parser.add_argument("--no-build", action="store_true", help="use target/release/ziffer as it is")
     parser.add_argument(
         "--ziffer", type=Path, help="time this ziffer binary instead of target/release/ziffer (nothing is built)"
@@ -240,9 +258,32 @@ def time_ziffer(args, threads):
     return result
 
 
+def candle_versions():
+    """`(candle, gemm)`: the versions of candle-core and of the `gemm` crate that does its CPU
+    products, from `bench/candle/Cargo.lock`."""
+    lock = (CANDLE / "Cargo.lock").read_text()
+    found = dict(re.findall(r'name = "(candle-core|gemm)"\nversion = "([^"]+)"', lock))
+    return found.get("candle-core", "?"), found.get("gemm", "?")
+
+
+def build_candle():
+    """Builds the candle program (its own workspace); returns whether it is there to time."""
+    log("building the candle program (cargo build --release in bench/candle; the first build takes minutes)")
+    result = subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=CANDLE, capture_output=True, text=True)
+    if result.returncode != 0:
+        log("warning: the candle program did not build; leaving candle out:\n" + result.stderr.strip()[-2000:])
+        return False
+    return CANDLE_BINARY.exists()
+
+
 def time_reference(args, python, impl, threads):
-    command = [python, BENCH / f"{impl}_mlp.py", "--epochs", args.epochs, "--batch-size", args.batch_size,
-               "--threads", threads, "--layers", args.layers, "--json"]
+    if impl == "candle":
+        command = [CANDLE_BINARY]
+    else:
+        script = "torch_user.py" if impl == "torch-user" else f"{impl}_mlp.py"
+        command = [python, BENCH / script]
+    command += ["--epochs", args.epochs, "--batch-size", args.batch_size, "--threads", threads,
+                "--layers", args.layers, "--json"]
     if args.data:
         command += ["--data", args.data]
     if args.cuda:
@@ -252,6 +293,9 @@ def time_reference(args, python, impl, threads):
         for name in OPENBLAS_OVERRIDES:
             env.pop(name, None)
     out = json.loads(run([str(c) for c in command], env=env))
+    if impl == "candle":
+        candle, gemm = candle_versions()
+        out.update(version=candle, blas=f"gemm {gemm} (candle's CPU matmul)")
     result = {"seconds": out["seconds_per_epoch"][-1], "blas": out["blas"], "test_accuracy": out["test_accuracy"],
               "version": out["version"], "blas_threads": out.get("blas_threads")}
     if args.cuda:
@@ -263,8 +307,10 @@ def ziffer_accuracy(args):
     """ziffer's test accuracy after the same epochs at the same rate (not timed: `bench` does not
     report it), so that the table shows all of them learn alike."""
     with tempfile.TemporaryDirectory() as tmp:
+        # on all 60,000 training images, as `ziffer bench` and the others train: no validation split
         command = [args.ziffer, "train", "--epochs", args.epochs, "--lr", 3, "--batch-size", args.batch_size,
-                   "--layers", args.layers, "--out", Path(tmp) / "model.safetensors", "--json", "--quiet"]
+                   "--layers", args.layers, "--validation", 0, "--out", Path(tmp) / "model.safetensors", "--json",
+                   "--quiet"]
         if args.data:
             command += ["--data", args.data]
         if args.cuda:
@@ -284,10 +330,12 @@ def main():
         impls = list(CUDA_IMPLS)
         python, gpu = prepare_cuda_python(args)
     else:
-        impls = [i for i in IMPLS if i != "torch" or not args.no_torch]
+        impls = [i for i in IMPLS if not (i in TORCH_IMPLS and args.no_torch or i == "candle" and args.no_candle)]
         if not prepare_venv(with_torch="torch" in impls):
-            impls = [i for i in impls if i != "torch"]
+            impls = [i for i in impls if i not in TORCH_IMPLS]
         python = str(VENV / "bin" / "python")
+        if "candle" in impls and not build_candle():
+            impls.remove("candle")
     log("checking the references against a naive version (bench/check_references.py)")
     check = [python, str(BENCH / "check_references.py")]
     log(run(check + ([] if "torch" in impls else ["--no-torch"])).rstrip())
@@ -371,11 +419,13 @@ def main():
         ratio = "—" if s["impl"] == "ziffer" else ratio_text(s["median_seconds"], base["median_seconds"])
         acc = f"{100 * s['test_accuracy']:.2f}%" if s["test_accuracy"] is not None else "—"
         where = f" {s['device']} |" if args.cuda else ""
-        print(f"| {s['impl']} {versions[s['impl']]} |{where} {s['blas']} | {s['threads']} | {s['median_seconds']:.3f} | "
+        name = f"{s['impl'].split('-')[0]} {versions[s['impl']]} {LABELS.get(s['impl'], '')}".rstrip()
+        print(f"| {name} |{where} {s['blas']} | {s['threads']} | {s['median_seconds']:.3f} | "
               f"{s['min_seconds']:.3f} | {ratio} | {acc} |")
-    train = f"ziffer train --epochs {args.epochs} --lr 3" + (f" --device {args.device}" if args.cuda else "")
+    train = f"ziffer train --epochs {args.epochs} --lr 3 --validation 0" + (f" --device {args.device}" if args.cuda else "")
     print(f"\nziffer's accuracy is from a separate, untimed `{train}` (same seed, "
-          "other random numbers than the references).")
+          "other random numbers than the others; those written as users write them also start from their "
+          "library's default initialisation).")
 
     settings = {"rounds": args.rounds, "threads": args.threads, "batch_size": args.batch_size, "layers": args.layers}
     if args.cuda:

@@ -14,6 +14,7 @@ import argparse
 import gzip
 import json
 import os
+import re
 import struct
 import sys
 from pathlib import Path
@@ -116,6 +117,25 @@ def check_data_fits(args, train_images, train_labels):
         sys.exit(f"error: --layers starts with {args.layers[0]} inputs but the images have {train_images.shape[1]} pixels")
     if args.layers[-1] <= int(train_labels.max()):
         sys.exit(f"error: --layers ends with {args.layers[-1]} outputs but the labels go up to {int(train_labels.max())}")
+
+
+def torch_blas_description(torch, device):
+    """The BLAS that PyTorch's `mm`/`addmm` call (`torch` is the module, passed in: this file
+    imports no PyTorch, see above). On the CPU, e.g. `"MKL 2024.2"`, from its build
+    configuration (PyTorch links its BLAS statically, so threadpoolctl cannot see it); on the GPU,
+    cuBLAS with the CUDA version PyTorch was built for and the GPU's name, e.g.
+    `"cuBLAS (CUDA 13.0) on NVIDIA H200"`."""
+    if device.type == "cuda":
+        return f"cuBLAS (CUDA {torch.version.cuda}) on {torch.cuda.get_device_name(device)}"
+    config = torch.__config__.show()
+    info = re.search(r"BLAS_INFO=(\w+)", config)
+    name = info.group(1) if info else "unknown"
+    if name == "mkl" or torch.backends.mkl.is_available():
+        version = re.search(r"Math Kernel Library Version ([\d.]+)", config)
+        return "MKL" + (f" {version.group(1)}" if version else "")
+    if name == "open":
+        return "OpenBLAS"
+    return name
 
 
 def report(args, impl, version, blas, blas_threads, seconds, train_losses, test_accuracy):

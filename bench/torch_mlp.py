@@ -84,24 +84,6 @@ def cuda_device(name):
     return device
 
 
-def blas_description(device):
-    """The BLAS that PyTorch's `mm`/`addmm` call. On the CPU, e.g. `"MKL 2024.2"`, from its build
-    configuration (PyTorch links its BLAS statically, so threadpoolctl cannot see it); on the GPU,
-    cuBLAS with the CUDA version PyTorch was built for and the GPU's name, e.g.
-    `"cuBLAS (CUDA 13.0) on NVIDIA H200"`."""
-    if device.type == "cuda":
-        return f"cuBLAS (CUDA {torch.version.cuda}) on {torch.cuda.get_device_name(device)}"
-    config = torch.__config__.show()
-    info = re.search(r"BLAS_INFO=(\w+)", config)
-    name = info.group(1) if info else "unknown"
-    if name == "mkl" or torch.backends.mkl.is_available():
-        version = re.search(r"Math Kernel Library Version ([\d.]+)", config)
-        return "MKL" + (f" {version.group(1)}" if version else "")
-    if name == "open":
-        return "OpenBLAS"
-    return name
-
-
 def new_network(sizes, generator, device=torch.device("cpu")):
     """`[(Wᵀ, B), ...]`, one pair per layer, on `device`: `W ~ N(0, 1/I)` of shape `(O, I)`, drawn
     by the CPU `generator` and kept as its contiguous transpose `(I, O)`; `B = 0` of shape `(O,)`."""
@@ -239,7 +221,7 @@ def main():
         args,
         "torch",
         torch.__version__,
-        blas_description(device),
+        mlp_common.torch_blas_description(torch, device),
         torch.get_num_threads(),
         seconds,
         losses,
