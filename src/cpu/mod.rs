@@ -19,8 +19,11 @@ use crate::engine::{Batch, EVAL_BATCH, Engine, EpochLoss, Trainer};
 use crate::error::{Error, Result};
 use crate::matrix::MatRef;
 use crate::model::Model;
+use crate::nn::activation::Activation;
 use crate::nn::dropout::dropout_backward;
-use crate::nn::layer::{Dense, dense_backward_input, dense_backward_params, dense_forward};
+use crate::nn::layer::{
+    Dense, DenseGrads, dense_backward_input, dense_backward_params, dense_forward,
+};
 use crate::nn::network::{Functions, Gradients, Network, Workspace};
 use crate::nn::optimizer::{Optimizer, OptimizerState, Slot};
 use crate::nn::workspace::BackwardBuffers;
@@ -125,7 +128,7 @@ impl Cpu {
         let n = x.cols();
         let layers = network.layers();
         let last = layers.len() - 1;
-        let hidden = network.functions().hidden;
+        let activation = network.functions().hidden;
         network.output_delta(y, ws, n);
         for (l, layer) in layers.iter().enumerate().rev() {
             let BackwardBuffers {
@@ -146,29 +149,33 @@ impl Cpu {
             let mut parts: SmallVec<[_; 8]> = (ranges.into_iter().zip(deltas))
                 .zip(dws.into_iter().zip(dbs))
                 .collect();
+            let hidden = (l < last).then_some(Hidden {
+                activation,
+                a,
+                mask,
+            });
             self.team
                 .for_each(&mut parts, |((rows, da_then_dz), (dw, db))| {
-                    let block = rows.start * n..rows.end * n;
-                    if l < last {
-                        if let Some(mask) = mask {
-                            dropout_backward(&mask[block.clone()], da_then_dz);
-                        }
-                        hidden.backward(&a[block], da_then_dz);
-                    }
-                    dense_backward_params(a_prev, da_then_dz, dw, db);
+                    backward_block(hidden, a_prev, rows.clone(), n, da_then_dz, dw, db);
                 });
             drop(parts);
-            // dA[l−1] = W[l]ᵀ·dZ[l], a block of the previous layer's neurons per thread.
             if let Some(da_prev) = delta_prev {
-                let dz = MatRef::row_major(da_then_dz, layer.outputs, n);
-                let ranges = self.team.row_ranges(layer.inputs, work);
-                let blocks = row_blocks(da_prev, n, &ranges);
-                let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
-                self.team.for_each(&mut parts, |(inputs, da_prev)| {
-                    dense_backward_input(layer.w().col_block(inputs.clone()), dz, da_prev);
-                });
+                self.backward_input(layer, da_then_dz, da_prev, n);
             }
         }
+    }
+
+    /// `dA[l−1] = W[l]ᵀ·dZ[l]` for the `n` images of `dz` (`(O, n)` row-major), a block of the
+    /// previous layer's neurons per thread (the inputs of `layer`, columns of `W[l]`).
+    fn backward_input(&self, layer: &Dense, dz: &[f32], da_prev: &mut [f32], n: usize) {
+        let dz = MatRef::row_major(dz, layer.outputs, n);
+        let work = layer.outputs * layer.inputs * n;
+        let ranges = self.team.row_ranges(layer.inputs, work);
+        let blocks = row_blocks(da_prev, n, &ranges);
+        let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
+        self.team.for_each(&mut parts, |(inputs, da_prev)| {
+            dense_backward_input(layer.w().col_block(inputs.clone()), dz, da_prev);
+        });
     }
 
     /// [`Network::loss`]: the loss of a batch, averaged over its images, without gradients.
@@ -225,12 +232,7 @@ impl Cpu {
             let ranges = self.update_ranges(layer);
             let mut parts = update_blocks(layer, slots, &ranges);
             self.team.for_each(&mut parts, |block| {
-                let rows = block.rows.clone();
-                let (dw, db) = (
-                    &g.dweight[rows.start * block.inputs..rows.end * block.inputs],
-                    &g.dbias[rows],
-                );
-                block.apply(optimizer, dw, db, eta, lambda, t);
+                block.apply_rows_of(g, optimizer, eta, lambda, t);
             });
         }
     }
@@ -263,7 +265,7 @@ impl Cpu {
     ) {
         let n = xs[0].cols();
         let last = network.layers().len() - 1;
-        let hidden = network.functions().hidden;
+        let activation = network.functions().hidden;
         network.output_delta(y, ws, n);
         state.steps += 1;
         let t = state.steps;
@@ -280,6 +282,11 @@ impl Cpu {
                 delta_prev,
             } = ws.backward_buffers(xs[0], l, layer.inputs, n);
             let grads = &mut grads[l];
+            let hidden = (l < last).then_some(Hidden {
+                activation,
+                a,
+                mask,
+            });
             // dZ[l] = dA[l] ⊙ M[l] ⊙ f'(Z[l]), dW[l] and dB[l], a block of neurons per thread, as
             // in `backward`; with the update of layer l + 1 (its weights were last read by the
             // region before) or, for the first layer, of the thread's own block.
@@ -315,38 +322,19 @@ impl Cpu {
             };
             self.team.for_each(&mut parts, |(backward, own, later)| {
                 if let Some((((rows, da_then_dz), a_prev), (dw, db))) = backward {
-                    let block = rows.start * n..rows.end * n;
-                    if l < last {
-                        if let Some(mask) = mask {
-                            dropout_backward(&mask[block.clone()], da_then_dz);
-                        }
-                        hidden.backward(&a[block], da_then_dz);
-                    }
-                    dense_backward_params(*a_prev, da_then_dz, dw, db);
+                    backward_block(hidden, *a_prev, rows.clone(), n, da_then_dz, dw, db);
                     if let Some(own) = own {
                         own.apply(optimizer, dw, db, eta, lambda, t);
                     }
                 }
                 if let (Some(update), Some(g)) = (later, later_g) {
-                    let (rows, inputs) = (update.rows.clone(), update.inputs);
-                    let (dw, db) = (
-                        &g.dweight[rows.start * inputs..rows.end * inputs],
-                        &g.dbias[rows],
-                    );
-                    update.apply(optimizer, dw, db, eta, lambda, t);
+                    update.apply_rows_of(g, optimizer, eta, lambda, t);
                 }
             });
             drop(parts);
             // dA[l−1] = W[l]ᵀ·dZ[l] with W[l] before its update, as in `backward`.
             if let Some(da_prev) = delta_prev {
-                let dz = MatRef::row_major(da_then_dz, layer.outputs, n);
-                let ranges = self.team.row_ranges(layer.inputs, work);
-                let blocks = row_blocks(da_prev, n, &ranges);
-                let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
-                let layer = &*layer;
-                self.team.for_each(&mut parts, |(inputs, da_prev)| {
-                    dense_backward_input(layer.w().col_block(inputs.clone()), dz, da_prev);
-                });
+                self.backward_input(layer, da_then_dz, da_prev, n);
             }
         }
     }
@@ -409,6 +397,42 @@ impl Cpu {
     }
 }
 
+/// What backward needs of a hidden layer before `dW`: its activation, the `A[l]` forward kept,
+/// and the dropout mask `M[l]`, if any (all of the layer; a block takes its rows).
+#[derive(Clone, Copy)]
+struct Hidden<'a> {
+    activation: Activation,
+    a: &'a [f32],
+    mask: Option<&'a [f32]>,
+}
+
+/// One thread's block of a layer's backward pass, rows `rows` of its neurons: for a hidden
+/// layer `dA[l] ⊙ M[l]` and `dZ[l] = dA[l] ⊙ f'(Z[l])` in place in `da_then_dz`, then `dW[l]`
+/// and `dB[l]` of these rows into `dw` and `db`.
+fn backward_block(
+    hidden: Option<Hidden>,
+    a_prev: MatRef,
+    rows: Range<usize>,
+    n: usize,
+    da_then_dz: &mut [f32],
+    dw: &mut [f32],
+    db: &mut [f32],
+) {
+    if let Some(Hidden {
+        activation,
+        a,
+        mask,
+    }) = hidden
+    {
+        let block = rows.start * n..rows.end * n;
+        if let Some(mask) = mask {
+            dropout_backward(&mask[block.clone()], da_then_dz);
+        }
+        activation.backward(&a[block], da_then_dz);
+    }
+    dense_backward_params(a_prev, da_then_dz, dw, db);
+}
+
 /// The inputs thread `i` reads: its own copy, or the one all share.
 fn copy<'a>(xs: &[MatRef<'a>], i: usize) -> MatRef<'a> {
     xs[i.min(xs.len() - 1)]
@@ -425,6 +449,20 @@ struct UpdateBlock<'a> {
 }
 
 impl UpdateBlock<'_> {
+    /// [`UpdateBlock::apply`] with this block's rows of the layer's gradients `g`.
+    fn apply_rows_of(
+        &mut self,
+        g: &DenseGrads,
+        optimizer: &Optimizer,
+        eta: f32,
+        lambda: f32,
+        t: u64,
+    ) {
+        let (rows, inputs) = (self.rows.clone(), self.inputs);
+        let dw = &g.dweight[rows.start * inputs..rows.end * inputs];
+        self.apply(optimizer, dw, &g.dbias[rows], eta, lambda, t);
+    }
+
     /// [`Optimizer::update`] of this block's weights and biases with its rows of `dW` and `dB`.
     fn apply(
         &mut self,
