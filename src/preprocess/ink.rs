@@ -180,11 +180,19 @@ fn surface(coefficients: &[f64; 6], terms: &[f64; 6]) -> f64 {
 
 /// Fits the paper's level as a quadratic surface (a lighting gradient, a vignette), by least
 /// squares on a grid of at most 96x96 sampled pixels: first on the grid's outer two rows and
-/// columns (the border, paper by assumption), then five times on every sample not more than
-/// 2.5σ above the last fit (which leaves out the ink). Starting from the border keeps the ink out
+/// columns (the border, paper by assumption), then up to five times on every sample not more
+/// than 2.5σ above the last fit (which leaves out the ink), stopping once those samples no longer
+/// change. Starting from the border keeps the ink out
 /// of the first fit: fitted to all pixels, a quadratic can bulge into a dome over a bold digit
 /// and take it for background. Images smaller than 8 pixels on a side get a flat background.
 fn fit_background(ink: &Plane) -> Background {
+    fit_background_rounds(ink, true).0
+}
+
+/// [`fit_background`], and how many fits it made: with `stop_when_settled`, as soon as the kept
+/// samples stop changing (every later round would repeat the last: the same samples give the
+/// same fit); without, all six, which the tests compare it with.
+fn fit_background_rounds(ink: &Plane, stop_when_settled: bool) -> (Background, usize) {
     let (w, h) = (ink.width, ink.height);
     let step = w.max(h).div_ceil(96).max(1);
     let (gw, gh) = (w.div_ceil(step), h.div_ceil(step));
@@ -199,7 +207,9 @@ fn fit_background(ink: &Plane) -> Background {
         .map(|(gx, gy)| gx < 2 || gy < 2 || gx + 2 >= gw || gy + 2 >= gh)
         .collect();
     let mut fit = flat(&samples, &keep);
+    let mut rounds = 0;
     for _ in 0..6 {
+        rounds += 1;
         fit.coefficients = least_squares(&samples, &keep, terms)
             .unwrap_or_else(|| flat(&samples, &keep))
             .coefficients;
@@ -214,11 +224,17 @@ fn fit_background(ink: &Plane) -> Background {
         let mut deviations: Vec<f32> = kept.iter().map(|r| (r - centre).abs()).collect();
         fit.noise = 1.4826 * median(&mut deviations);
         let limit = centre + 2.5 * fit.noise + 0.005;
+        let mut changed = false;
         for (k, s) in keep.iter_mut().zip(&samples) {
-            *k = residual(s) <= limit;
+            let now = residual(s) <= limit;
+            changed |= now != *k;
+            *k = now;
+        }
+        if stop_when_settled && !changed {
+            break;
         }
     }
-    fit
+    (fit, rounds)
 }
 
 /// The flat background: the median of the kept samples.
@@ -477,6 +493,81 @@ mod tests {
         });
         for (c, t) in fit.coefficients.iter().zip(truth) {
             assert!((c - t).abs() < 1e-4, "{:?} vs {truth:?}", fit.coefficients);
+        }
+    }
+
+    #[test]
+    fn the_fit_stops_once_settled_with_the_bits_of_all_six_rounds() {
+        // A canvas drawing (black paper, a white bar), a photo-like page (a lighting gradient,
+        // noise and a dark bar) and a dark page with light ink.
+        let mut noise = 17u32;
+        let mut jitter = move || {
+            noise = noise.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (noise >> 16) as f32 / 65_536.0 * 0.04
+        };
+        let drawing = |x: usize, y: usize| {
+            if (12..16).contains(&x) && (4..24).contains(&y) {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        let mut pages: Vec<Plane> = Vec::new();
+        pages.push(Plane {
+            width: 28,
+            height: 28,
+            data: (0..28 * 28).map(|i| drawing(i % 28, i / 28)).collect(),
+        });
+        let (w, h) = (120, 90);
+        let photo = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                let paper = 0.1 + 0.3 * x as f32 / w as f32 + jitter();
+                paper
+                    + if (50..62).contains(&x) && (15..75).contains(&y) {
+                        0.5
+                    } else {
+                        0.0
+                    }
+            })
+            .collect();
+        pages.push(Plane {
+            width: w,
+            height: h,
+            data: photo,
+        });
+        let dark = (0..60 * 60)
+            .map(|i| {
+                0.8 - if (20..30).contains(&(i % 60)) {
+                    0.6
+                } else {
+                    jitter()
+                }
+            })
+            .collect();
+        pages.push(Plane {
+            width: 60,
+            height: 60,
+            data: dark,
+        });
+        for (k, page) in pages.iter().enumerate() {
+            let ((early, rounds), (all, six)) = (
+                fit_background_rounds(page, true),
+                fit_background_rounds(page, false),
+            );
+            assert_eq!(six, 6);
+            assert_eq!(
+                early.coefficients.map(f64::to_bits),
+                all.coefficients.map(f64::to_bits),
+                "page {k}"
+            );
+            assert_eq!(early.noise.to_bits(), all.noise.to_bits(), "page {k}");
+            if k == 0 {
+                assert!(
+                    rounds < 6,
+                    "a clean drawing settles at once, not after {rounds} fits"
+                );
+            }
         }
     }
 
