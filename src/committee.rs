@@ -23,7 +23,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::metrics::{Evaluation, check_fits, evaluation_of};
 use crate::model::Model;
-use crate::nn::network::argmax;
+use crate::nn::network::{argmax, predicted_classes};
 use crate::predict::{Confidence, Prediction, activations, read_outputs};
 
 /// Several models that answer together (see the module documentation).
@@ -103,9 +103,20 @@ impl Committee {
     /// The mean output `(1/K)·Σₖ A[L]ₖ` of every image of `data`, image after image:
     /// `outputs[i·C + c]` for image `i` and class `c`, `C` the number of outputs.
     pub fn mean_outputs(&self, engine: &dyn Engine, data: &Dataset) -> Result<Vec<f32>> {
+        self.mean_outputs_and_members(engine, data, &mut |_, _, _| {})
+    }
+
+    /// [`Committee::mean_outputs`], calling `each(member, image, class)` with every member's own
+    /// class for every image as its outputs go by: one pass of each network gives both.
+    fn mean_outputs_and_members(
+        &self,
+        engine: &dyn Engine,
+        data: &Dataset,
+        each: &mut dyn FnMut(usize, usize, usize),
+    ) -> Result<Vec<f32>> {
         let classes = self.members[0].network.outputs();
         let mut sum = vec![0.0f32; data.len() * classes];
-        for member in &self.members {
+        for (m, member) in self.members.iter().enumerate() {
             check_fits(&member.network, data)?;
             engine.outputs(&member.network, data, &mut |indices, output| {
                 // `output` is (C, n) row-major: class c of the batch's image j at c·n + j.
@@ -114,6 +125,9 @@ impl Committee {
                     for c in 0..classes {
                         sum[i * classes + c] += output[c * n + j];
                     }
+                }
+                for (&i, class) in indices.iter().zip(predicted_classes(output, classes)) {
+                    each(m, i, class);
                 }
             })?;
         }
@@ -136,6 +150,29 @@ impl Committee {
     /// The committee's accuracy and confusion matrix on `data`.
     pub fn evaluate(&self, engine: &dyn Engine, data: &Dataset) -> Result<Evaluation> {
         Ok(evaluation_of(data, &self.predict_all(engine, data)?))
+    }
+
+    /// The committee's class for every image of `data` and each member's own evaluation on it,
+    /// in one pass of each member's network (what `ziffer eval` of a committee reports).
+    pub fn predict_all_and_evaluate_members(
+        &self,
+        engine: &dyn Engine,
+        data: &Dataset,
+    ) -> Result<(Vec<u8>, Vec<Evaluation>)> {
+        let classes = self.members[0].network.outputs();
+        let mut members = vec![[[0usize; CLASSES]; CLASSES]; self.members.len()];
+        let mean = self.mean_outputs_and_members(engine, data, &mut |m, i, class| {
+            members[m][data.label(i) as usize][class] += 1;
+        })?;
+        let predicted = mean
+            .chunks_exact(classes)
+            .map(|outputs| argmax(outputs) as u8)
+            .collect();
+        let members = members
+            .into_iter()
+            .map(|confusion| Evaluation { confusion })
+            .collect();
+        Ok((predicted, members))
     }
 
     /// The committee's answer for one image of 784 pixels in MNIST form (0 background .. 255

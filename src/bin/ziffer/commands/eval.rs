@@ -86,13 +86,11 @@ fn run_committee(args: EvalArgs) -> Result<()> {
     let committee = load_committee(&args.model)?;
     let test = args.data.load_test()?;
     let engine = engine(args.device, args.threads)?;
-    let mut members = Vec::new();
-    for (path, member) in args.model.iter().zip(committee.members()) {
-        let alone = evaluate(&*engine, &member.network, &test)
-            .with_context(|| format!("cannot evaluate {}", path.display()))?;
-        members.push((path, alone.accuracy()));
-    }
-    let predictions = committee.predict_all(&*engine, &test)?;
+    let (predictions, alone) = (committee.predict_all_and_evaluate_members(&*engine, &test))
+        .context("cannot evaluate the committee")?;
+    let members: Vec<_> = (args.model.iter())
+        .zip(alone.iter().map(Evaluation::accuracy))
+        .collect();
     let evaluation = evaluation_of(&test, &predictions);
     if let Some(path) = &args.predictions {
         write_predictions(path, &test, &predictions)?;
