@@ -7,6 +7,13 @@
 //! single-threaded recipes, whatever the number of threads (`tests/` checks this). What it is
 //! not: maths; the formulas are in [`crate::nn`] and the matrix product in [`crate::matrix`].
 //!
+//! Training runs a step in as few parallel regions as the maths allows, since at batch 32 each
+//! region is only tens of microseconds of work and every one ends with the team waiting for its
+//! slowest thread: [`Cpu::backward_and_step`] is [`Cpu::backward`] then [`Cpu::step`] with each
+//! layer's update moved into a region that runs anyway (the same bits), and undistorted inputs
+//! are copied once per thread ([`Cpu::fill_input_copies`]) so that no thread waits for another's
+//! cache.
+//!
 //! Shapes as in [`crate::nn::network`]: `N` images per batch, `n[l]` neurons in layer `l`, batch
 //! matrices `(n[l], N)` row-major, so a block of neurons is a contiguous block of rows.
 
