@@ -139,12 +139,7 @@ impl Committee {
     /// The committee's class for every image of `data`: the largest mean output (of equal
     /// ones, the smaller class, as for one network).
     pub fn predict_all(&self, engine: &dyn Engine, data: &Dataset) -> Result<Vec<u8>> {
-        let classes = self.members[0].network.outputs();
-        let mean = self.mean_outputs(engine, data)?;
-        Ok(mean
-            .chunks_exact(classes)
-            .map(|outputs| argmax(outputs) as u8)
-            .collect())
+        self.predict_all_and_members(engine, data, &mut |_, _, _| {})
     }
 
     /// The committee's accuracy and confusion matrix on `data`.
@@ -159,20 +154,27 @@ impl Committee {
         engine: &dyn Engine,
         data: &Dataset,
     ) -> Result<(Vec<u8>, Vec<Evaluation>)> {
-        let classes = self.members[0].network.outputs();
-        let mut members = vec![[[0usize; CLASSES]; CLASSES]; self.members.len()];
-        let mean = self.mean_outputs_and_members(engine, data, &mut |m, i, class| {
-            members[m][data.label(i) as usize][class] += 1;
+        let mut members = vec![vec![0u8; data.len()]; self.members.len()];
+        let predicted = self.predict_all_and_members(engine, data, &mut |m, i, class| {
+            members[m][i] = class as u8;
         })?;
-        let predicted = mean
+        let members = members.iter().map(|p| evaluation_of(data, p)).collect();
+        Ok((predicted, members))
+    }
+
+    /// [`Committee::predict_all`], with [`Committee::mean_outputs_and_members`]'s `each`.
+    fn predict_all_and_members(
+        &self,
+        engine: &dyn Engine,
+        data: &Dataset,
+        each: &mut dyn FnMut(usize, usize, usize),
+    ) -> Result<Vec<u8>> {
+        let classes = self.members[0].network.outputs();
+        let mean = self.mean_outputs_and_members(engine, data, each)?;
+        Ok(mean
             .chunks_exact(classes)
             .map(|outputs| argmax(outputs) as u8)
-            .collect();
-        let members = members
-            .into_iter()
-            .map(|confusion| Evaluation { confusion })
-            .collect();
-        Ok((predicted, members))
+            .collect())
     }
 
     /// The committee's answer for one image of 784 pixels in MNIST form (0 background .. 255
