@@ -18,7 +18,7 @@
 //! [`Distortion`] (shift, rotation, scale and the resampling), with
 //! [`Distortion::resample_naive`] beside it as the reference it is tested against; `elastic.rs`
 //! the random displacement field `Δ` and its Gaussian smoothing, with the plain 2-D sum as its
-//! reference.
+//! reference; `erase.rs` random erasing, a rectangle of noise drawn on the distorted image.
 //!
 //! Shapes, stated once: an image is `S x S` pixels (`S = 28` for MNIST), row-major, `u8` with
 //! 0 = background and 255 = ink; the distorted image is `S·S` values `f32` in `[0, 1]`, scaled
@@ -44,6 +44,7 @@
 //! (the fastest of five rounds of 20,000 MNIST images, as the machine was shared).
 
 mod elastic;
+mod erase;
 mod spec;
 mod warp;
 
@@ -95,11 +96,14 @@ pub struct Augment {
     /// knit, a shirt's print) stays as sharp as in the test images, where a fractional `shift`
     /// blurs it. At most 14 when parsed.
     pub crop: u32,
+    /// Random erasing (Zhong et al. 2020): the probability that an image gets one rectangle of
+    /// noise, after the other distortions (see `erase.rs`). From 0 to 1; 0 = none.
+    pub erase: f32,
 }
 
 impl Augment {
     /// True when [`Augment::apply`] changes nothing: no shift, rotation, scaling, stretch,
-    /// elastic strength (`σ` alone does nothing), flip or crop.
+    /// elastic strength (`σ` alone does nothing), flip, crop or erasing.
     pub fn is_none(&self) -> bool {
         self.shift == 0.0
             && self.rotate_degrees == 0.0
@@ -109,6 +113,7 @@ impl Augment {
             && self.stretch_y == 0.0
             && !self.flip
             && self.crop == 0
+            && self.erase == 0.0
     }
 
     /// Distorts one `S x S` image (`u8`, row-major, 0 = background, 255 = ink) and writes it,
@@ -139,6 +144,9 @@ impl Augment {
             d.draw_into(self, side, rng);
             d.resample(image, side, out);
         });
+        if self.erase > 0.0 {
+            erase::erase(self.erase, side, rng, out);
+        }
     }
 }
 
@@ -268,6 +276,35 @@ mod tests {
                 assert!(out.iter().all(|v| (0.0..=1.0).contains(v)), "{augment}");
             }
         }
+    }
+
+    #[test]
+    fn erasing_paints_noise_over_the_distorted_image_and_nothing_else() {
+        let image = ring();
+        let plain: Vec<f32> = image
+            .iter()
+            .map(|&p| crate::data::batch::normalise_pixel(p))
+            .collect();
+        let erase_only: Augment = "erase=1".parse().unwrap();
+        let flip_and_erase: Augment = "flip,erase=1".parse().unwrap();
+        let flip: Augment = "flip".parse().unwrap();
+        let mut changed = 0;
+        for position in 0..20 {
+            let out = distorted(&erase_only, &image, position);
+            let differ = out.iter().zip(&plain).filter(|(a, b)| a != b).count();
+            // At least 2% of the image, at most 40% and the rounding, and only there.
+            assert!(differ <= 360, "{differ}");
+            changed += differ;
+            // The erasing comes after the mirror: outside its rectangle the image is the flip's.
+            let (both, mirrored) = (
+                distorted(&flip_and_erase, &image, position),
+                distorted(&flip, &image, position),
+            );
+            let kept = both.iter().zip(&mirrored).filter(|(a, b)| a == b).count();
+            assert!(kept >= 784 - 360, "{kept}");
+        }
+        assert!(changed > 20 * 10, "{changed} pixels changed in 20 images");
+        assert!(!erase_only.is_none());
     }
 
     /// The time of `f(k)` for `k = 0..n`, per call, in µs, printed: the fastest of five

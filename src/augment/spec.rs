@@ -1,10 +1,12 @@
 //! The text form of [`Augment`]: the presets `none`, `affine`, `elastic` and `ciresan`, the list
-//! such as `shift=2,rotate=10,scale=0.1,elastic=10/4` (and `stretch=0.15/0.2`, `crop=2`, `flip`) parsed
-//! with its checks (every number finite and 0 or more, the scale and stretches below 1, `σ` at
-//! most 100 and above 0 when `α` is, no key twice), and
-//! `Display`, which writes the same text back; a model file stores an `Augment` as that text.
+//! such as `shift=2,rotate=10,scale=0.1,elastic=10/4` (and `stretch=0.15/0.2`, `crop=2`,
+//! `erase=0.5`, `flip`) parsed with its checks (every number finite and 0 or more, the scale and
+//! stretches below 1, the erasing probability at most 1, `σ` at most 100 and above 0 when `α` is,
+//! no key twice), and `Display`, which writes the same text back; a model file stores an
+//! `Augment` as that text.
 //!
-//! What it is not: what the numbers do to an image; that is `warp.rs` and `elastic.rs`.
+//! What it is not: what the numbers do to an image; that is `warp.rs`, `elastic.rs` and
+//! `erase.rs`.
 
 use super::Augment;
 use crate::error::{Error, Result};
@@ -23,6 +25,7 @@ impl Augment {
         stretch_y: 0.0,
         flip: false,
         crop: 0,
+        erase: 0.0,
     };
 
     /// The preset `affine`: `shift=2,rotate=10,scale=0.1`.
@@ -92,7 +95,7 @@ pub const MAX_ROTATION: f32 = 180.0;
 
 /// A valid example, for error messages.
 const EXAMPLE: &str = "none, affine, elastic, ciresan, or a list such as \
-     shift=2,rotate=10,scale=0.1,elastic=10/4 (also stretch=0.15/0.2, crop=2 and flip)";
+     shift=2,rotate=10,scale=0.1,elastic=10/4 (also stretch=0.15/0.2, crop=2, erase=0.5 and flip)";
 
 impl FromStr for Augment {
     type Err = Error;
@@ -101,8 +104,8 @@ impl FromStr for Augment {
     /// ([`Augment::ELASTIC`]) and `ciresan` ([`Augment::CIRESAN`]), or a comma-separated list of
     /// any of `shift=PIXELS`, `rotate=DEGREES`, `scale=FRACTION`, `elastic=ALPHA/SIGMA`,
     /// `stretch=FRACTION` (the same range for width and height, drawn separately) or
-    /// `stretch=X/Y`, `crop=PIXELS` (whole-pixel shifts, a whole number) and `flip` (mirror left
-    /// to right), each at most once; what is not given is 0 (no flip). For example
+    /// `stretch=X/Y`, `crop=PIXELS` (whole-pixel shifts, a whole number), `erase=PROBABILITY`
+    /// (random erasing, from 0 to 1) and `flip` (mirror left to right), each at most once; what is not given is 0 (no flip). For example
     /// `shift=2,elastic=10/4` or `crop=2,flip`.
     fn from_str(text: &str) -> Result<Self> {
         let bad = |message: String| Error::config("augment", message);
@@ -184,6 +187,15 @@ impl FromStr for Augment {
                         }
                     };
                 }
+                "erase" => {
+                    augment.erase = number(value, "the erasing probability")?;
+                    if augment.erase > 1.0 {
+                        return Err(bad(format!(
+                            "the erasing probability in '{piece}' must be from 0 to 1 (the \
+                             chance that an image gets a rectangle of noise); write e.g. erase=0.5"
+                        )));
+                    }
+                }
                 "stretch" => {
                     let (x, y) = value.split_once('/').unwrap_or((value, value));
                     augment.stretch_x = number(x, "the horizontal stretch")?;
@@ -220,7 +232,7 @@ impl FromStr for Augment {
                 _ => {
                     return Err(bad(format!(
                         "unknown key '{key}' in '{text}'; the keys are shift, rotate, scale, \
-                         elastic, stretch and crop (and flip, alone); write {EXAMPLE}"
+                         elastic, stretch, crop and erase (and flip, alone); write {EXAMPLE}"
                     )));
                 }
             }
@@ -260,6 +272,9 @@ impl fmt::Display for Augment {
         }
         if self.crop != 0 {
             parts.push(format!("crop={}", self.crop));
+        }
+        if self.erase != 0.0 {
+            parts.push(format!("erase={}", self.erase));
         }
         if self.flip {
             parts.push("flip".to_string());
@@ -315,6 +330,8 @@ mod tests {
             "flip",
             "crop=2,flip",
             "rotate=5,crop=1",
+            "erase=0.5",
+            "crop=1,erase=0.25,flip",
         ] {
             let augment: Augment = text.parse().unwrap();
             assert_eq!(augment.to_string(), text);
@@ -361,6 +378,9 @@ mod tests {
             ("crop=1.5", "whole number of pixels"),
             ("crop=15", "from 0 to 14"),
             ("crop=-1", "whole number"),
+            ("erase=1.5", "from 0 to 1"),
+            ("erase=-0.5", "0 or more"),
+            ("erase=x", "the erasing probability 'x'"),
         ] {
             let err = text.parse::<Augment>().unwrap_err().to_string();
             assert!(err.contains(reason), "'{text}': {err}");
