@@ -9,15 +9,16 @@
 //! (x_e, y_e) ~ U(image); kept if x_e + W_e ≤ W and y_e + H_e ≤ H, else all drawn again
 //! ```
 //!
-//! with the paper's `s_l = 0.02`, `s_h = 0.4`, `r_1 = 0.3` (those of its Fashion-MNIST runs) and
-//! `S = W·H` the image's area; the random values are uniform over the pixel range, `[0, 1)`
-//! here. `r_e` is uniform as in the paper, so about three rectangles in four are taller than
-//! wide (torchvision's `RandomErasing` draws it log-uniform, as many tall as wide). It occludes a part of the object, so that a network cannot lean
-//! on one region alone (a collar, a heel); on a fully connected network it acts like dropout on
-//! a patch of neighbouring inputs at once. ziffer rounds `H_e` and `W_e` to whole pixels (at least
-//! one) and gives up after [`MAX_TRIES`] draws that do not fit (the paper loops until one does;
-//! on 28 x 28 images with these ranges 31% of the draws fit, so giving up happens about once in
-//! 10¹⁶ images).
+//! with the paper's settings `s_l = 0.02`, `s_h = 0.4`, `r_1 = 0.3` and `S = W·H` the image's
+//! area; the random values are uniform over the pixel range, `[0, 1)` here. `r_e` is uniform as
+//! in the paper, so about three rectangles in four are taller than wide (torchvision's
+//! `RandomErasing` draws it log-uniform, as many tall as wide).
+//!
+//! It occludes a part of the object, so that a network cannot lean on one region alone (a
+//! collar, a heel); on a fully connected network it acts like dropout on a patch of neighbouring
+//! inputs at once. ziffer rounds `H_e` and `W_e` to whole pixels (at least one) and gives up
+//! after [`MAX_TRIES`] draws that do not fit (the paper loops until one does; on 28 x 28 images
+//! with these ranges 31% of the draws fit, so giving up happens about once in 10¹⁶ images).
 
 use rand::{Rng, RngExt as _};
 
