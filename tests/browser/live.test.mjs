@@ -69,6 +69,9 @@ async function watch(viewport, screenshot) {
     await page.waitForFunction(() => /finished after 8 epochs/.test(document.getElementById("training-status").textContent),
       null, { timeout: 120000 });
     await page.waitForFunction(() => /8 epochs/.test(document.getElementById("model-info").textContent));
+    // The run may have ended before the screenshot above, which scrolls the training panel into
+    // view: the page's own focus on the pad then came first, and the pad is off screen.
+    await page.locator("#pad").scrollIntoViewIfNeeded();
     const pad = await page.locator("#pad").boundingBox();
     const x = pad.x + pad.width / 2;
     await page.mouse.move(x, pad.y + pad.height * 0.15);
