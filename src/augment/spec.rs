@@ -95,7 +95,8 @@ pub const MAX_ROTATION: f32 = 180.0;
 
 /// A valid example, for error messages.
 const EXAMPLE: &str = "none, affine, elastic, ciresan, or a list such as \
-     shift=2,rotate=10,scale=0.1,elastic=10/4 (also stretch=0.15/0.2, crop=2, erase=0.5 and flip)";
+     shift=2,rotate=10,scale=0.1,elastic=10/4 (also stretch=0.15/0.2, crop=2, erase=0.5 \
+     and flip)";
 
 impl FromStr for Augment {
     type Err = Error;
@@ -105,8 +106,8 @@ impl FromStr for Augment {
     /// any of `shift=PIXELS`, `rotate=DEGREES`, `scale=FRACTION`, `elastic=ALPHA/SIGMA`,
     /// `stretch=FRACTION` (the same range for width and height, drawn separately) or
     /// `stretch=X/Y`, `crop=PIXELS` (whole-pixel shifts, a whole number), `erase=PROBABILITY`
-    /// (random erasing, from 0 to 1) and `flip` (mirror left to right), each at most once; what is not given is 0 (no flip). For example
-    /// `shift=2,elastic=10/4` or `crop=2,flip`.
+    /// (random erasing, from 0 to 1) and `flip` (mirror left to right), each at most once; what
+    /// is not given is 0 (no flip). For example `shift=2,elastic=10/4` or `crop=2,flip`.
     fn from_str(text: &str) -> Result<Self> {
         let bad = |message: String| Error::config("augment", message);
         match text.trim() {
