@@ -79,12 +79,12 @@ impl Distortion {
     /// field if `α ≠ 0`, then `s_x`, `s_y` if either stretch is on, then one word for the mirror
     /// if `flip` is on, then the crop's whole-pixel shifts `k_x`, `k_y` if it is on, added to
     /// `t` (these last came later to ziffer: drawn after the rest, and only when on,
-    /// they leave every earlier specification's images as they were). With [`Augment::NONE`] it
-    /// draws nothing and becomes the identity.
+    /// they leave every earlier specification's images as they were). When nothing moves pixels
+    /// ([`Augment::NONE`], or erasing alone) it draws nothing and becomes the identity.
     pub fn draw_into(&mut self, augment: &Augment, side: usize, rng: &mut impl Rng) {
         self.displacement.clear();
         (self.stretch_x, self.stretch_y, self.mirror) = (1.0, 1.0, false);
-        if augment.is_none() {
+        if !augment.moves_pixels() {
             (self.shift_x, self.shift_y, self.angle, self.scale) = (0.0, 0.0, 0.0, 1.0);
             return;
         }
