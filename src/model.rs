@@ -46,7 +46,12 @@ pub struct Resume {
 /// A network, its training record, the optimizer's state and the names of its classes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
+    /// The network to use: the trained weights, or with stochastic weight averaging
+    /// ([`TrainSettings::average_from`]), once it has begun, their mean over the epochs averaged.
     pub network: Network,
+    /// With weight averaging under way, the weights training goes on from (the last epoch's,
+    /// which `network` averages); `None` otherwise, when they are `network` itself.
+    pub iterate: Option<Network>,
     pub training: TrainingRecord,
     /// What the optimizer keeps between steps (momentum, Adam's moments), so that a resumed run
     /// continues exactly.
@@ -71,6 +76,7 @@ impl Model {
         Ok(Model {
             optimizer_state: settings.optimizer.new_state(&network),
             network,
+            iterate: None,
             training: TrainingRecord {
                 settings: TrainSettings {
                     init: Some(config.init()),
@@ -128,6 +134,25 @@ impl Model {
                 self.classes.join(", "),
             ));
         }
+        if let Some(from) = resume.settings.average_from {
+            let (trained, saved) = (self.epochs_trained(), self.settings().average_from);
+            if saved != Some(from) && (self.iterate.is_some() || from <= trained) {
+                return Err(Error::config(
+                    "average from",
+                    match saved.filter(|_| self.iterate.is_some()) {
+                        Some(saved) => format!(
+                            "the weights are averaged from epoch {saved} on already; leave \
+                             --average-from out to go on"
+                        ),
+                        None => format!(
+                            "epoch {from} is already trained ({trained} are); averaging can \
+                             begin from epoch {} on",
+                            trained + 1
+                        ),
+                    },
+                ));
+            }
+        }
         self.training.settings = self.settings().changed(&resume.settings)?;
         if let Some(optimizer) = resume.settings.optimizer {
             self.set_optimizer(optimizer);
@@ -154,9 +179,11 @@ impl Model {
             "optimizer": settings.optimizer.to_string(),
             "weight_decay": json_f32(settings.weight_decay),
             "dropout": json_f32(settings.dropout),
+            "label_smoothing": json_f32(settings.label_smoothing),
             "augment": settings.augment.to_string(),
             "validation": settings.validation,
             "patience": settings.patience,
+            "average_from": settings.average_from,
             "parameters": network.parameter_count(),
             "test_accuracy": self.test_accuracy(),
             "seed": settings.seed,

@@ -9,6 +9,7 @@
 //! | `layers.{l}.bias` | `[outputs]` | `B` of layer `l` |
 //! | `optimizer.layers.{l}.weight.{slot}` | `[outputs, inputs]` | what the optimizer keeps for `W` (`velocity`; Adam's `m`, `v`) |
 //! | `optimizer.layers.{l}.bias.{slot}` | `[outputs]` | the same for `B` |
+//! | `iterate.layers.{l}.weight`, `iterate.layers.{l}.bias` | as `layers.*` | with weight averaging under way, the last epoch's weights, which training goes on from (`layers.*` are then their mean) |
 //!
 //! | metadata key | example | meaning |
 //! | --- | --- | --- |
@@ -58,6 +59,12 @@ pub fn bias_name(l: usize) -> String {
     format!("layers.{l}.bias")
 }
 
+/// The tensor name of the weights (`part` `"weight"`) or biases (`"bias"`) of layer `l` that
+/// training goes on from, while `layers.*` hold their average ([`Model::iterate`]).
+pub fn iterate_name(l: usize, part: &str) -> String {
+    format!("iterate.layers.{l}.{part}")
+}
+
 /// The tensor name of what the optimizer keeps as `slot` for layer `l`'s weights (`part`
 /// `"weight"`) or biases (`"bias"`).
 pub fn slot_name(l: usize, part: &str, slot: &str) -> String {
@@ -79,6 +86,19 @@ pub fn to_safetensors(model: &Model) -> Result<Vec<u8>> {
             vec![layer.outputs, layer.inputs],
         ));
         tensors.push((bias_name(l), to_bytes(&layer.bias), vec![layer.outputs]));
+        if let Some(iterate) = &model.iterate {
+            let layer = &iterate.layers()[l];
+            tensors.push((
+                iterate_name(l, "weight"),
+                to_bytes(&layer.weight),
+                vec![layer.outputs, layer.inputs],
+            ));
+            tensors.push((
+                iterate_name(l, "bias"),
+                to_bytes(&layer.bias),
+                vec![layer.outputs],
+            ));
+        }
         let slot_names = model.settings().optimizer.slot_names();
         for (slot, name) in model.optimizer_state.slots[l].iter().zip(slot_names) {
             tensors.push((
@@ -317,12 +337,21 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
     }
 
     let slot_names = training.settings.optimizer.slot_names();
+    // With weight averaging under way, the weights training goes on from are in the file too.
+    let averaging = (training.settings).averaged_epochs(training.history.len()) > 0;
     let expected: Vec<String> = (0..sizes.len() - 1)
         .flat_map(|l| {
             let slots = slot_names
                 .iter()
                 .flat_map(move |s| [slot_name(l, "weight", s), slot_name(l, "bias", s)]);
-            [weight_name(l), bias_name(l)].into_iter().chain(slots)
+            let iterate = averaging
+                .then(|| [iterate_name(l, "weight"), iterate_name(l, "bias")])
+                .into_iter()
+                .flatten();
+            [weight_name(l), bias_name(l)]
+                .into_iter()
+                .chain(iterate)
+                .chain(slots)
         })
         .collect();
     let mut names = tensors.names();
@@ -368,6 +397,7 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
         Ok(values)
     };
     let mut layers = Vec::with_capacity(sizes.len() - 1);
+    let mut iterate = Vec::new();
     let mut slots = Vec::with_capacity(sizes.len() - 1);
     for (l, io) in sizes.windows(2).enumerate() {
         let (inputs, outputs) = (io[0], io[1]);
@@ -377,6 +407,14 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
             weight: read(&weight_name(l), &[outputs, inputs])?,
             bias: read(&bias_name(l), &[outputs])?,
         });
+        if averaging {
+            iterate.push(Dense {
+                inputs,
+                outputs,
+                weight: read(&iterate_name(l, "weight"), &[outputs, inputs])?,
+                bias: read(&iterate_name(l, "bias"), &[outputs])?,
+            });
+        }
         slots.push(
             slot_names
                 .iter()
@@ -390,10 +428,14 @@ pub fn from_safetensors(path: &Path, bytes: &[u8]) -> Result<Model> {
         );
     }
     let network = Network::from_layers(layers, functions)?;
+    let iterate = averaging
+        .then(|| Network::from_layers(iterate, functions))
+        .transpose()?;
     crate::data::classes::check(&classes, network.outputs())
         .map_err(|e| bad(format!("metadata 'classes': {e}")))?;
     Ok(Model {
         network,
+        iterate,
         training,
         optimizer_state: OptimizerState { steps, slots },
         classes,

@@ -56,6 +56,11 @@ pub struct TrainSettings {
     /// Dropout rate `p` of the hidden layers during training: default 0.
     #[serde(default)]
     pub dropout: f32,
+    /// Label smoothing `ε`: the training targets are
+    /// [`crate::data::batch::smoothed_one_hot`] columns, `1 − ε + ε/K` for the right class and
+    /// `ε/K` for the others: default 0 (one-hot).
+    #[serde(default)]
+    pub label_smoothing: f32,
     /// How training images are distorted on the fly: default none.
     #[serde(default = "no_augment")]
     pub augment: Augment,
@@ -68,6 +73,12 @@ pub struct TrainSettings {
     /// Stop when the validation accuracy has not improved for this many epochs: default never.
     #[serde(default)]
     pub patience: Option<usize>,
+    /// Stochastic weight averaging from this epoch on (1-based): after each epoch from then,
+    /// the model is the mean of the weights training has reached at the end of each of those
+    /// epochs ([`crate::nn::averaging`]), while training goes on from its own last weights.
+    /// Default never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average_from: Option<usize>,
 }
 
 // Defaults for model files written before these fields existed: the original network's choices.
@@ -93,14 +104,23 @@ impl Default for TrainSettings {
             optimizer: Optimizer::Sgd,
             weight_decay: 0.0,
             dropout: 0.0,
+            label_smoothing: 0.0,
             augment: Augment::NONE,
             validation: 0,
             patience: None,
+            average_from: None,
         }
     }
 }
 
 impl TrainSettings {
+    /// How many epochs' weights the model averages after epoch `epoch` (1-based): 0 before
+    /// [`TrainSettings::average_from`], then one more each epoch.
+    pub fn averaged_epochs(&self, epoch: usize) -> usize {
+        self.average_from
+            .map_or(0, |from| (epoch + 1).saturating_sub(from))
+    }
+
     /// Checks every value that a new run and a resumed one share, with a message for the first
     /// that is unusable.
     pub fn validate(&self) -> Result<()> {
@@ -121,8 +141,21 @@ impl TrainSettings {
                 format!("{dropout} must be at least 0 and below 1, e.g. 0.2"),
             ));
         }
+        let smoothing = self.label_smoothing;
+        if !(smoothing.is_finite() && (0.0..1.0).contains(&smoothing)) {
+            return Err(Error::config(
+                "label smoothing",
+                format!("{smoothing} must be at least 0 and below 1, e.g. 0.1"),
+            ));
+        }
         if self.patience == Some(0) {
             return Err(Error::config("patience", "must be at least 1 epoch"));
+        }
+        if self.average_from == Some(0) {
+            return Err(Error::config(
+                "average from",
+                "epochs count from 1: give the first epoch to average, e.g. 100",
+            ));
         }
         Ok(())
     }
@@ -138,9 +171,12 @@ pub struct SettingsChanges {
     pub optimizer: Option<Optimizer>,
     pub weight_decay: Option<f32>,
     pub dropout: Option<f32>,
+    pub label_smoothing: Option<f32>,
     pub augment: Option<Augment>,
     pub validation: Option<usize>,
     pub patience: Option<usize>,
+    /// Checked against the epochs already trained by [`crate::model::Model::resume`].
+    pub average_from: Option<usize>,
 }
 
 impl TrainSettings {
@@ -156,9 +192,11 @@ impl TrainSettings {
             optimizer: self.optimizer,
             weight_decay: c.weight_decay.unwrap_or(self.weight_decay),
             dropout: c.dropout.unwrap_or(self.dropout),
+            label_smoothing: c.label_smoothing.unwrap_or(self.label_smoothing),
             augment: c.augment.unwrap_or(self.augment),
             validation: c.validation.unwrap_or(self.validation),
             patience: c.patience.or(self.patience),
+            average_from: c.average_from.or(self.average_from),
         };
         settings.validate()?;
         Ok(settings)
@@ -303,6 +341,27 @@ mod tests {
                     ..Default::default()
                 },
                 "dropout",
+            ),
+            (
+                TrainSettings {
+                    label_smoothing: 1.0,
+                    ..Default::default()
+                },
+                "label smoothing",
+            ),
+            (
+                TrainSettings {
+                    label_smoothing: -0.1,
+                    ..Default::default()
+                },
+                "label smoothing",
+            ),
+            (
+                TrainSettings {
+                    label_smoothing: f32::NAN,
+                    ..Default::default()
+                },
+                "label smoothing",
             ),
             (
                 TrainSettings {

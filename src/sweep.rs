@@ -31,6 +31,11 @@ pub struct SweepResult {
     pub schedule: String,
     pub weight_decay: f32,
     pub dropout: f32,
+    #[serde(default)]
+    pub label_smoothing: f32,
+    /// The first epoch of weight averaging, if any.
+    #[serde(default)]
+    pub average_from: Option<usize>,
     pub augment: String,
     pub batch_size: usize,
     pub parameters: usize,
@@ -90,6 +95,8 @@ pub fn run(
         schedule: t.schedule.to_string(),
         weight_decay: t.weight_decay,
         dropout: t.dropout,
+        label_smoothing: t.label_smoothing,
+        average_from: t.average_from,
         augment: t.augment.to_string(),
         batch_size: t.batch_size,
         parameters: model.network.parameter_count(),
@@ -106,7 +113,7 @@ pub fn run(
 
 /// The columns of [`to_csv`].
 pub const CSV_HEADER: &str = "name,layers,activation,output,loss,optimizer,schedule,weight_decay,\
-dropout,augment,batch_size,parameters,epochs,best_epoch,best_validation_accuracy,test_accuracy,\
+dropout,label_smoothing,average_from,augment,batch_size,parameters,epochs,best_epoch,best_validation_accuracy,test_accuracy,\
 final_test_accuracy,seconds";
 
 /// The results as CSV, one row per configuration under [`CSV_HEADER`]; text fields are quoted
@@ -119,7 +126,7 @@ pub fn to_csv(results: &[SweepResult]) -> String {
         let layers: Vec<String> = r.layers.iter().map(usize::to_string).collect();
         let _ = writeln!(
             csv,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.1}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.1}",
             quote(&r.name),
             layers.join("-"),
             r.activation,
@@ -129,6 +136,8 @@ pub fn to_csv(results: &[SweepResult]) -> String {
             quote(&r.schedule),
             r.weight_decay,
             r.dropout,
+            r.label_smoothing,
+            optional(r.average_from.map(|e| e.to_string())),
             quote(&r.augment),
             r.batch_size,
             r.parameters,
@@ -158,6 +167,8 @@ mod tests {
             schedule: "0.1x2,0.01".into(),
             weight_decay: 0.0,
             dropout: 0.2,
+            label_smoothing: 0.0,
+            average_from: None,
             augment: "none".into(),
             batch_size: 32,
             parameters: 25_450,
@@ -180,9 +191,9 @@ mod tests {
             lines.next(),
             Some(
                 "\"small \"\"one\"\"\",784-32-10,relu,softmax,cross-entropy,\"adam=0.9/0.999/1e-8\",\
-                 \"0.1x2,0.01\",0,0.2,\"none\",32,25450,2,2,0.9500,0.9512,0.9512,1.2"
+                 \"0.1x2,0.01\",0,0.2,0,,\"none\",32,25450,2,2,0.9500,0.9512,0.9512,1.2"
             )
         );
-        assert_eq!(CSV_HEADER.split(',').count(), 18);
+        assert_eq!(CSV_HEADER.split(',').count(), 20);
     }
 }

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::history::{EpochRecord, best_epoch};
 use crate::metrics::{Evaluation, check_fits, evaluate};
 use crate::model::Model;
+use crate::nn::averaging::fold_into_average;
 use crate::rng::epoch_rng;
 use std::time::Instant;
 
@@ -106,7 +107,15 @@ pub fn train(
             ),
         ));
     }
-    let mut trainer = engine.trainer(model)?;
+    // With weight averaging under way, training goes on from the last weights, not their mean.
+    let mut trainer = match &model.iterate {
+        Some(iterate) => engine.trainer(&Model {
+            network: iterate.clone(),
+            iterate: None,
+            ..model.clone()
+        })?,
+        None => engine.trainer(model)?,
+    };
     for epoch in 0..=epochs {
         // Checked before each epoch, the first included: a resumed run that had already stopped
         // early stops again at once, as the uninterrupted one did.
@@ -123,6 +132,28 @@ pub fn train(
     Ok(())
 }
 
+/// The trained parameters and optimizer state of epoch `epoch` (1-based) into `model`. With
+/// weight averaging from this epoch or an earlier one, the epoch's weights are kept as
+/// `model.iterate` and folded into the mean, `model.network`:
+/// `θ̄ ← (θ̄·n + θ)/(n + 1)` ([`fold_into_average`]); the first epoch averaged is its own mean.
+fn read_back(model: &mut Model, trainer: &dyn Trainer, epoch: usize) -> Result<()> {
+    let averaged = model.settings().averaged_epochs(epoch);
+    // The mean so far, before the trainer's weights are read into `model.network`.
+    let mean = (averaged > 1).then(|| model.network.clone());
+    trainer.read_back(model)?;
+    if averaged > 0 {
+        let theta = match mean {
+            Some(mut mean) => {
+                fold_into_average(&mut mean, &model.network, averaged - 1);
+                std::mem::replace(&mut model.network, mean)
+            }
+            None => model.network.clone(),
+        };
+        model.iterate = Some(theta);
+    }
+    Ok(())
+}
+
 /// The best epoch and the patience, if training should stop early: there is a patience and a
 /// validation set, and the validation accuracy has not improved for `patience` epochs.
 fn patience_ran_out(model: &Model, sets: Sets) -> Option<(usize, usize)> {
@@ -134,7 +165,8 @@ fn patience_ran_out(model: &Model, sets: Sets) -> Option<(usize, usize)> {
 }
 
 /// One epoch: shuffle, then for each mini-batch one step (next batch, forward, loss, backward,
-/// update); then the parameters back into `model`, and its accuracy measured.
+/// update); then the parameters back into `model` (into the mean of the weights, with weight
+/// averaging), and its accuracy measured.
 fn train_epoch(
     model: &mut Model,
     trainer: &mut dyn Trainer,
@@ -189,7 +221,7 @@ fn train_epoch(
             loss,
         });
     }
-    trainer.read_back(model)?;
+    read_back(model, trainer, epoch + 1)?;
 
     let network = &model.network;
     let validation_accuracy = match sets.validation {

@@ -566,6 +566,7 @@ impl Engine for Cpu {
             state: model.optimizer_state.clone(),
             optimizer: settings.optimizer,
             weight_decay: settings.weight_decay,
+            label_smoothing: settings.label_smoothing,
             augment: settings.augment,
             seed: settings.seed,
             epoch: 0,
@@ -585,6 +586,7 @@ struct CpuTrainer<'e> {
     state: OptimizerState,
     optimizer: Optimizer,
     weight_decay: f32,
+    label_smoothing: f32,
     augment: Augment,
     seed: u64,
     epoch: usize,
@@ -597,7 +599,7 @@ struct CpuTrainer<'e> {
     /// `X`, `(n[0], N)` stored one image after another: one copy per thread of the first layer
     /// without augmentation ([`Cpu::fill_input_copies`]), one shared copy with it.
     xs: Vec<Vec<f32>>,
-    /// `Y`, `(n[L], N)` row-major, one-hot columns.
+    /// `Y`, `(n[L], N)` row-major, one-hot columns (smoothed with label smoothing).
     y: Vec<f32>,
 }
 
@@ -625,7 +627,7 @@ impl Trainer for CpuTrainer<'_> {
             let rng_for = |position| image_rng(seed, epoch, first + position);
             (self.cpu).fill_inputs(data, indices, &mut self.xs[0], &self.augment, rng_for);
         }
-        fill_targets(data, indices, &mut self.y);
+        fill_targets(data, indices, self.label_smoothing, &mut self.y);
         if let Some(next) = next {
             prefetch_images(data, next);
         }

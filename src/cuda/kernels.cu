@@ -36,15 +36,19 @@ extern "C" __global__ void fill_inputs(const unsigned char* images, const unsign
     }
 }
 
-// fill_targets (src/data/batch.rs): Y[c, j] = 1 if labels[order[first + j]] == c, else 0.
+// fill_targets and smoothed_one_hot (src/data/batch.rs):
+// Y[c, j] = (1 − ε)·[labels[order[first + j]] == c] + ε/K, one-hot for ε = 0. The product and
+// the sum are rounded one at a time (no fused multiply-add), as on the CPU.
 extern "C" __global__ void fill_targets(const unsigned char* labels, const unsigned int* order,
                                         const int* step, int batch_size, int n, int classes,
-                                        float* y) {
+                                        float smoothing, float* y) {
     const long first = (long)step[0] * batch_size;
+    const float share = smoothing / (float)classes;
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < (long)classes * n;
          i += (long)gridDim.x * blockDim.x) {
         const long c = i / n, j = i % n;
-        y[i] = labels[order[first + j]] == c ? 1.0f : 0.0f;
+        const float hit = labels[order[first + j]] == c ? 1.0f : 0.0f;
+        y[i] = __fadd_rn(__fmul_rn(1.0f - smoothing, hit), share);
     }
 }
 

@@ -43,6 +43,7 @@ pub(super) struct CudaTrainer<'e> {
     layout: Layout,
     optimizer: Optimizer,
     weight_decay: f32,
+    label_smoothing: f32,
     settings_seed: u64,
     augment: crate::augment::Augment,
     dropout: f32,
@@ -119,6 +120,7 @@ impl<'e> CudaTrainer<'e> {
             functions: network.functions(),
             optimizer: settings.optimizer,
             weight_decay: settings.weight_decay,
+            label_smoothing: settings.label_smoothing,
             settings_seed: settings.seed,
             augment: settings.augment,
             dropout: settings.dropout,
@@ -188,6 +190,7 @@ impl<'e> CudaTrainer<'e> {
             Arg::Int(self.batch_size as i32),
             Arg::Int(n as i32),
             Arg::Int(classes as i32),
+            Arg::Float(self.label_smoothing),
             Arg::Ptr(cuda.ptr(&self.batch.y)),
         ];
         cuda.launch("fill_targets", over(n * classes), &args)?;

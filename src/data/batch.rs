@@ -2,8 +2,8 @@
 //!
 //! A batch of `N` images with `P` pixels each is a `(P, N)` matrix with one column per image,
 //! stored column after column, i.e. image after image as in the data set (see [`crate::nn::layer`]
-//! for the shape conventions); its targets are a `(C, N)` matrix of one-hot columns, stored row
-//! after row like the network's output.
+//! for the shape conventions); its targets are a `(C, N)` matrix of one-hot columns (smoothed if
+//! the run asks for label smoothing), stored row after row like the network's output.
 
 use super::{CLASSES, Dataset};
 use multiversion::multiversion;
@@ -62,13 +62,33 @@ pub fn one_hot(label: u8, column: &mut [f32]) {
     column[label as usize] = 1.0;
 }
 
-/// Writes the one-hot targets of the images `indices` into `y`: the `(C, N)` matrix whose column
-/// `n` is `one_hot(label of image n)`, stored row after row like the network's outputs.
-pub fn fill_targets(data: &Dataset, indices: &[usize], y: &mut [f32]) {
+/// The smoothed one-hot target of a class (Szegedy et al., "Rethinking the Inception
+/// Architecture for Computer Vision", CVPR 2016, section 7):
+///
+/// `yᵢ = (1 − ε)·[i = label] + ε/K`, for `K` classes and a smoothing `ε` in `[0, 1)`.
+///
+/// The right class keeps `1 − ε + ε/K` and every class gets `ε/K`, so the column still sums to
+/// 1; `ε = 0` is [`one_hot`] exactly. Against these targets the cross-entropy no longer rewards
+/// pushing the right class's probability all the way to 1, which keeps the logits from growing
+/// without bound; its gradient through softmax is still `A − Y`
+/// ([`crate::nn::loss::cross_entropy_delta`]). `smoothed_one_hot(3, 0.1)` is `0.91` at 3 and
+/// `0.01` elsewhere.
+pub fn smoothed_one_hot(label: u8, smoothing: f32, column: &mut [f32]) {
+    one_hot(label, column);
+    let share = smoothing / column.len() as f32;
+    for y in column.iter_mut() {
+        *y = (1.0 - smoothing) * *y + share;
+    }
+}
+
+/// Writes the targets of the images `indices` into `y`: the `(C, N)` matrix whose column `n` is
+/// `smoothed_one_hot(label of image n, smoothing)` (one-hot for a `smoothing` of 0), stored row
+/// after row like the network's outputs.
+pub fn fill_targets(data: &Dataset, indices: &[usize], smoothing: f32, y: &mut [f32]) {
     let n = indices.len();
     let mut column = [0.0; CLASSES];
     for (j, &i) in indices.iter().enumerate() {
-        one_hot(data.label(i), &mut column);
+        smoothed_one_hot(data.label(i), smoothing, &mut column);
         for (c, &v) in column.iter().enumerate() {
             y[c * n + j] = v;
         }
@@ -100,11 +120,38 @@ mod tests {
         fill_inputs(&data, &[1, 0], &mut x);
         assert_eq!(x, [normalise_pixel(51), 0.0, 0.0, 1.0]);
         let mut y = [9.0; 20];
-        fill_targets(&data, &[1, 0], &mut y);
+        fill_targets(&data, &[1, 0], 0.0, &mut y);
         // Row c, column n at c * 2 + n: image 1 (label 9) first, then image 0 (label 1).
         assert_eq!(y[9 * 2], 1.0);
         assert_eq!(y[2 + 1], 1.0);
         assert_eq!(y.iter().sum::<f32>(), 2.0);
+    }
+
+    #[test]
+    fn smoothing_moves_epsilon_of_the_target_evenly_over_the_classes() {
+        let mut y = [9.0; CLASSES];
+        smoothed_one_hot(3, 0.1, &mut y);
+        for (i, &v) in y.iter().enumerate() {
+            let expected = if i == 3 { 0.91 } else { 0.01 };
+            assert!((v - expected).abs() < 1e-6, "class {i}: {v}");
+        }
+        assert!((y.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        // No smoothing is the one-hot column, bit for bit.
+        let mut plain = [0.0; CLASSES];
+        one_hot(7, &mut plain);
+        smoothed_one_hot(7, 0.0, &mut y);
+        assert_eq!(y, plain);
+    }
+
+    #[test]
+    fn smoothed_targets_fill_every_row_of_a_batch() {
+        let data = Dataset::new(vec![0, 255, 51, 0], vec![1, 9], 1, 2, "test").unwrap();
+        let mut y = [9.0; 20];
+        fill_targets(&data, &[1, 0], 0.2, &mut y);
+        // Column 0 is image 1 (label 9): 0.82 at row 9, 0.02 elsewhere.
+        assert!((y[9 * 2] - 0.82).abs() < 1e-6 && (y[2] - 0.02).abs() < 1e-6);
+        assert!((y[2 + 1] - 0.82).abs() < 1e-6 && (y[9 * 2 + 1] - 0.02).abs() < 1e-6);
+        assert!((y.iter().sum::<f32>() - 2.0).abs() < 1e-5);
     }
 
     #[test]

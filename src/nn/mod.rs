@@ -15,8 +15,10 @@
 //! | [`network`] | the layers stacked: forward and backward through all of them |
 //! | [`workspace`] | what forward keeps for backward, allocated once per run |
 //! | [`optimizer`] | the update: SGD `W := W − η·dW`, momentum, Nesterov, Adam, weight decay |
+//! | [`averaging`] | stochastic weight averaging: `θ̄ ← (θ̄·n + θ)/(n + 1)` once per epoch |
 
 pub mod activation;
+pub mod averaging;
 pub mod dropout;
 pub mod exp;
 pub mod layer;

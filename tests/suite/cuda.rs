@@ -141,24 +141,28 @@ fn batches_are_gathered_as_fill_inputs_and_fill_targets_gather_them() {
     let mut expected = vec![0.0; pixels * n];
     fill_inputs(&data, indices, &mut expected);
     assert_close("fill_inputs", &x, &expected, 0.0);
-    let mut y = vec![0.5; 10 * n];
-    cuda.run_kernel(
-        "fill_targets",
-        Launch::Over(10 * n),
-        &mut [
-            HostArg::U8(&labels),
-            HostArg::U32(&order32),
-            HostArg::I32(&mut [step as i32]),
-            HostArg::Int(batch_size as i32),
-            HostArg::Int(n as i32),
-            HostArg::Int(10),
-            HostArg::F32(&mut y),
-        ],
-    )
-    .unwrap();
-    let mut expected = vec![0.0; 10 * n];
-    fill_targets(&data, indices, &mut expected);
-    assert_close("fill_targets", &y, &expected, 0.0);
+    // One-hot targets, and smoothed ones: bit for bit the CPU's.
+    for smoothing in [0.0, 0.1] {
+        let mut y = vec![0.5; 10 * n];
+        cuda.run_kernel(
+            "fill_targets",
+            Launch::Over(10 * n),
+            &mut [
+                HostArg::U8(&labels),
+                HostArg::U32(&order32),
+                HostArg::I32(&mut [step as i32]),
+                HostArg::Int(batch_size as i32),
+                HostArg::Int(n as i32),
+                HostArg::Int(10),
+                HostArg::Float(smoothing),
+                HostArg::F32(&mut y),
+            ],
+        )
+        .unwrap();
+        let mut expected = vec![0.0; 10 * n];
+        fill_targets(&data, indices, smoothing, &mut expected);
+        assert_close("fill_targets", &y, &expected, 0.0);
+    }
 }
 
 /// `Z + B[row]`, as dense_forward leaves it before the activation.
@@ -600,10 +604,17 @@ fn every_kind_of_network_trains_on_the_gpu_as_on_the_cpu() {
     let data = mnist::load_bundled().unwrap();
     let train_set = data.train.take(6000);
     let test = data.test.take(2000);
-    for (activation, loss, optimizer, dropout, augment) in [
-        ("relu", "cross-entropy", "adam", 0.0, "none"),
-        ("tanh", "quadratic", "momentum", 0.0, "none"),
-        ("leaky-relu", "cross-entropy", "nesterov", 0.2, "elastic"),
+    for (activation, loss, optimizer, dropout, smoothing, augment) in [
+        ("relu", "cross-entropy", "adam", 0.0, 0.0, "none"),
+        ("tanh", "quadratic", "momentum", 0.0, 0.0, "none"),
+        (
+            "leaky-relu",
+            "cross-entropy",
+            "nesterov",
+            0.2,
+            0.1,
+            "elastic",
+        ),
     ] {
         let functions = ziffer::nn::network::Functions::choose(
             Activation::from_name(activation),
@@ -618,6 +629,7 @@ fn every_kind_of_network_trains_on_the_gpu_as_on_the_cpu() {
                 optimizer,
                 schedule: ziffer::schedule::default_schedule(optimizer),
                 dropout,
+                label_smoothing: smoothing,
                 augment: augment.parse().unwrap(),
                 ..Default::default()
             },
@@ -631,7 +643,8 @@ fn every_kind_of_network_trains_on_the_gpu_as_on_the_cpu() {
             accuracies.push(model.test_accuracy().unwrap());
         }
         println!(
-            "{activation}/{loss}/{optimizer}/dropout {dropout}/{augment}: cpu {:.4}, gpu {:.4}",
+            "{activation}/{loss}/{optimizer}/dropout {dropout}/smoothing {smoothing}/{augment}: \
+             cpu {:.4}, gpu {:.4}",
             accuracies[0], accuracies[1]
         );
         assert!(

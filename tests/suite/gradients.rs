@@ -1,11 +1,13 @@
 //! Backprop checked against the definition of a derivative, for every activation, output
-//! function and loss, with and without dropout; and every optimizer checked to reduce the loss.
+//! function and loss, with and without dropout and label smoothing; and every optimizer checked
+//! to reduce the loss.
 //!
 //! Every parameter of a small network is nudged by ±h and the change of the loss,
 //! `(L(θ + h) − L(θ − h)) / 2h`, is compared with the gradient backprop computed.
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use ziffer::data::batch::smoothed_one_hot;
 use ziffer::matrix::MatRef;
 use ziffer::nn::activation::{Activation, Output};
 use ziffer::nn::layer::Init;
@@ -68,9 +70,13 @@ struct Check {
 }
 
 /// Compares backprop with finite differences for every parameter of a small network with
-/// `functions`; with `dropout`, one fixed set of masks is used for all the passes.
-fn check_gradients(functions: Functions, dropout: f32, seed: u64) -> Check {
-    let (mut net, x, y) = small_problem(functions, seed);
+/// `functions`; with `dropout`, one fixed set of masks is used for all the passes; with
+/// `smoothing`, the targets are smoothed one-hot columns.
+fn check_gradients(functions: Functions, dropout: f32, smoothing: f32, seed: u64) -> Check {
+    let (mut net, x, mut y) = small_problem(functions, seed);
+    if smoothing > 0.0 {
+        y = smoothed(&y, smoothing);
+    }
     let mut ws = net.training_workspace(N, dropout);
     ws.draw_dropout_masks(&mut ChaCha8Rng::seed_from_u64(seed + 100), N);
     let mut grads = net.gradients();
@@ -137,11 +143,11 @@ fn check_gradients(functions: Functions, dropout: f32, seed: u64) -> Check {
     check
 }
 
-fn assert_gradients_match(functions: Functions, dropout: f32) {
+fn assert_gradients_match(functions: Functions, dropout: f32, smoothing: f32) {
     let tolerance = 5e-4;
     let all = 6 * 5 + 5 + 5 * 4 + 4 + 4 * 3 + 3;
     for seed in [11, 12] {
-        let check = check_gradients(functions, dropout, seed);
+        let check = check_gradients(functions, dropout, smoothing, seed);
         assert_eq!(check.checked + check.skipped, all);
         assert!(
             check.skipped * 10 <= all,
@@ -150,7 +156,7 @@ fn assert_gradients_match(functions: Functions, dropout: f32) {
         );
         assert!(
             check.worst < tolerance,
-            "{functions:?}, dropout {dropout}, seed {seed}: difference {:e} > {tolerance:e} at {}",
+            "{functions:?}, dropout {dropout}, smoothing {smoothing}, seed {seed}: difference {:e} > {tolerance:e} at {}",
             check.worst,
             check.at
         );
@@ -159,7 +165,7 @@ fn assert_gradients_match(functions: Functions, dropout: f32) {
 
 #[test]
 fn backprop_matches_finite_differences_for_the_original_network() {
-    assert_gradients_match(Functions::ORIGINAL, 0.0);
+    assert_gradients_match(Functions::ORIGINAL, 0.0, 0.0);
 }
 
 #[test]
@@ -171,7 +177,7 @@ fn backprop_matches_finite_differences_for_every_activation_output_and_loss() {
                 output,
                 loss,
             };
-            assert_gradients_match(functions, 0.0);
+            assert_gradients_match(functions, 0.0, 0.0);
         }
     }
 }
@@ -184,7 +190,36 @@ fn backprop_matches_finite_differences_through_dropout_masks() {
             output: Output::Softmax,
             loss: Loss::CrossEntropy,
         };
-        assert_gradients_match(functions, 0.4);
+        assert_gradients_match(functions, 0.4, 0.0);
+    }
+}
+
+/// The one-hot `(3, N)` targets `y` as [`smoothed_one_hot`] columns.
+fn smoothed(y: &[f32], smoothing: f32) -> Vec<f32> {
+    let mut out = vec![0.0; y.len()];
+    for col in 0..N {
+        let label = (0..3).find(|&c| y[c * N + col] == 1.0).unwrap();
+        let mut column = [0.0; 3];
+        smoothed_one_hot(label as u8, smoothing, &mut column);
+        for (c, &v) in column.iter().enumerate() {
+            out[c * N + col] = v;
+        }
+    }
+    out
+}
+
+#[test]
+fn backprop_matches_finite_differences_against_smoothed_targets() {
+    // `dZ = A − Y` needs targets that sum to 1 under softmax: smoothed ones do.
+    for hidden in [Activation::Relu, Activation::ScaledTanh] {
+        for (output, loss) in HEADS {
+            let functions = Functions {
+                hidden,
+                output,
+                loss,
+            };
+            assert_gradients_match(functions, 0.0, 0.2);
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! | module | what it checks |
 //! | --- | --- |
 //! | [`architecture`] | no import circles, the maths knows no engine, no file past 900 lines |
+//! | [`averaging`] | stochastic weight averaging: the mean of the epochs' weights, saved and resumed to the same bits |
 //! | [`cli`] | the `ziffer` command end to end, and a clear error for every bad input |
 //! | `cuda` | the CUDA engine against the CPU, kernel by kernel and over an epoch (skipped without a GPU) |
 //! | [`data`] | IDX and CSV readers, MNIST folders and checksums, the bundled MNIST |
@@ -24,6 +25,7 @@
 mod support;
 
 mod architecture;
+mod averaging;
 mod cli;
 mod committee;
 #[cfg(feature = "cuda")]

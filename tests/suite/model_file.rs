@@ -430,6 +430,7 @@ fn modern() -> Model {
             optimizer: Optimizer::ADAM,
             schedule: "0.001".parse().unwrap(),
             dropout: 0.1,
+            label_smoothing: 0.1,
             weight_decay: 1e-4,
             validation: 100,
             ..TrainSettings::default()

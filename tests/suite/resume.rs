@@ -61,8 +61,9 @@ fn run_args(seed: u64, modern: bool) -> Vec<String> {
     .collect::<Vec<_>>();
     args.push(seed.to_string());
     let rest: &[&str] = if modern {
-        // Every random stream a run draws from: shuffles, dropout, distortions; and Adam's
-        // moments and step count, which the file must carry over.
+        // Every random stream a run draws from: shuffles, dropout, distortions; Adam's
+        // moments and step count, which the file must carry over; and label smoothing, which
+        // the resumed run must find in the file.
         &[
             "--activation",
             "relu",
@@ -74,6 +75,8 @@ fn run_args(seed: u64, modern: bool) -> Vec<String> {
             "0.002",
             "--dropout",
             "0.2",
+            "--label-smoothing",
+            "0.1",
             "--augment",
             "elastic",
             "--validation",

@@ -41,6 +41,8 @@ struct Options {
     optimizer: Option<String>,
     dropout: Option<f32>,
     weight_decay: Option<f32>,
+    label_smoothing: Option<f32>,
+    average_from: Option<usize>,
     augment: Option<String>,
     validation: Option<usize>,
     limit: Option<usize>,
@@ -52,7 +54,7 @@ struct Options {
 #[pyfunction]
 #[pyo3(signature = (*, layers=None, epochs=None, lr=None, batch_size=None, seed=None,
     activation=None, output=None, loss=None, optimizer=None, dropout=None, weight_decay=None,
-    augment=None, validation=None, limit=None, data=None, threads=None, on_epoch=None))]
+    label_smoothing=None, average_from=None, augment=None, validation=None, limit=None, data=None, threads=None, on_epoch=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     py: Python<'_>,
@@ -67,6 +69,8 @@ pub fn train(
     optimizer: Option<String>,
     dropout: Option<f32>,
     weight_decay: Option<f32>,
+    label_smoothing: Option<f32>,
+    average_from: Option<usize>,
     augment: Option<String>,
     validation: Option<usize>,
     limit: Option<usize>,
@@ -98,6 +102,8 @@ pub fn train(
         optimizer,
         dropout,
         weight_decay,
+        label_smoothing,
+        average_from,
         augment,
         validation,
         limit,
@@ -177,6 +183,8 @@ fn run(o: &Options, on_epoch: Option<&Py<PyAny>>) -> PyResult<ziffer::model::Mod
             optimizer,
             weight_decay: o.weight_decay.unwrap_or(0.0),
             dropout: o.dropout.unwrap_or(0.0),
+            label_smoothing: o.label_smoothing.unwrap_or(0.0),
+            average_from: o.average_from,
             augment,
             seed: o.seed.unwrap_or(DEFAULT_SEED),
             validation,

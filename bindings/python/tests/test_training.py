@@ -33,6 +33,38 @@ def test_options_reach_the_network():
     np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_label_smoothing_makes_the_network_less_sure():
+    options = dict(
+        epochs=2, limit=2000, validation=0, layers=[784, 32, 10], activation="relu", loss="cross-entropy",
+        optimizer="adam", lr=0.002, threads=1, progress=False,
+    )
+    plain = ziffer.train(**options)
+    smoothed = ziffer.train(label_smoothing=0.3, **options)
+    images, _ = ziffer.load_mnist("test")
+    sure = plain.probabilities(images[:500]).max(axis=1).mean()
+    less_sure = smoothed.probabilities(images[:500]).max(axis=1).mean()
+    assert less_sure < sure - 0.05, (sure, less_sure)
+    assert smoothed.history[-1]["test_accuracy"] > 0.8
+
+
+def test_weight_averaging_keeps_the_mean_and_survives_a_save(tmp_path):
+    options = dict(
+        epochs=3, limit=1000, validation=0, layers=[784, 16, 10], activation="relu", loss="cross-entropy",
+        optimizer="nesterov", lr=0.05, threads=1, progress=False,
+    )
+    plain = ziffer.train(**options)
+    averaged = ziffer.train(average_from=2, **options)
+    images, _ = ziffer.load_mnist("test")
+    # The first epoch is the same; from the second on the model is a mean, not the last weights.
+    for key in ["train_loss", "test_accuracy"]:
+        assert averaged.history[0][key] == plain.history[0][key]
+    assert not np.array_equal(averaged.outputs(images[:100]), plain.outputs(images[:100]))
+    assert averaged.history[-1]["test_accuracy"] > 0.8
+    averaged.save(tmp_path / "averaged.safetensors")
+    loaded = ziffer.load(tmp_path / "averaged.safetensors")
+    np.testing.assert_array_equal(loaded.outputs(images[:100]), averaged.outputs(images[:100]))
+
+
 def test_the_same_seed_trains_the_same_network():
     a = ziffer.train(epochs=1, limit=300, layers=[784, 8, 10], progress=False)
     b = ziffer.train(epochs=1, limit=300, layers=[784, 8, 10], progress=False, threads=1)
@@ -106,7 +138,10 @@ def test_other_threads_run_while_it_trains():
 
 @pytest.mark.parametrize(
     "options",
-    [{"layers": [784, 0, 10]}, {"lr": "fast"}, {"lr": -1.0}, {"optimizer": "magic"}, {"dropout": 1.5}],
+    [
+        {"layers": [784, 0, 10]}, {"lr": "fast"}, {"lr": -1.0}, {"optimizer": "magic"}, {"dropout": 1.5},
+        {"label_smoothing": 1.0}, {"label_smoothing": -0.1}, {"average_from": 0},
+    ],
 )
 def test_an_unusable_setting_raises_training_error(options):
     with pytest.raises(ziffer.TrainingError):

@@ -117,6 +117,20 @@ pub struct ModelArgs {
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub dropout: Option<f32>,
 
+    /// Label smoothing ε (Szegedy et al. 2016): the targets become 1 − ε + ε/K for the right
+    /// class and ε/K for each other one of the K classes, instead of 1 and 0, e.g. 0.1
+    /// [default: 0]
+    #[arg(long, value_name = "EPSILON", allow_negative_numbers = true)]
+    pub label_smoothing: Option<f32>,
+
+    /// Stochastic weight averaging (Izmailov et al. 2018): from epoch N on, the model is the
+    /// mean of the weights reached at the end of each epoch; training goes on from the last
+    /// ones, and the accuracies, the saved model and its predictions are the mean's. Best with a
+    /// rate that stays well above 0 over those epochs, e.g. --lr 0.05x100,0.01x50
+    /// --average-from 101 [default: off]
+    #[arg(long, value_name = "N")]
+    pub average_from: Option<usize>,
+
     /// Distort training images on the fly: none, affine (shifts, rotations, scaling), elastic
     /// (affine plus elastic distortions), ciresan (Cireşan et al. 2010: rotate=15,
     /// stretch=0.15, elastic=36/6), or a list such as shift=2,rotate=10,scale=0.1,elastic=8/4;
@@ -185,6 +199,8 @@ pub fn config(args: &ModelArgs, classes: Vec<String>) -> anyhow::Result<TrainCon
             optimizer,
             weight_decay: args.weight_decay.unwrap_or(0.0),
             dropout: args.dropout.unwrap_or(0.0),
+            label_smoothing: args.label_smoothing.unwrap_or(0.0),
+            average_from: args.average_from,
             augment: args.augment.unwrap_or(defaults.augment),
             seed: args.seed.unwrap_or(DEFAULT_SEED),
             ..defaults

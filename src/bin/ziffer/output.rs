@@ -42,7 +42,8 @@ pub fn describe(network: &Network) -> String {
 }
 
 /// The regularisation a model is trained with, as phrases: `weight decay 0.0001`,
-/// `dropout 0.2`, `augmentation shift=2,...`; nothing for what is off.
+/// `dropout 0.2`, `label smoothing 0.1`, `augmentation shift=2,...`, `weights averaged from
+/// epoch 101`; nothing for what is off.
 pub fn regularisation(t: &TrainSettings) -> Vec<String> {
     let mut phrases = Vec::new();
     if t.weight_decay > 0.0 {
@@ -51,8 +52,14 @@ pub fn regularisation(t: &TrainSettings) -> Vec<String> {
     if t.dropout > 0.0 {
         phrases.push(format!("dropout {}", t.dropout));
     }
+    if t.label_smoothing > 0.0 {
+        phrases.push(format!("label smoothing {}", t.label_smoothing));
+    }
     if !t.augment.is_none() {
         phrases.push(format!("augmentation {}", t.augment));
+    }
+    if let Some(from) = t.average_from {
+        phrases.push(format!("weights averaged from epoch {from}"));
     }
     phrases
 }

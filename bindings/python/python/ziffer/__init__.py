@@ -82,6 +82,8 @@ def train(
     optimizer: str = "sgd",
     dropout: float = 0.0,
     weight_decay: float = 0.0,
+    label_smoothing: float = 0.0,
+    average_from: Optional[int] = None,
     augment: str = "none",
     validation: Optional[int] = None,
     limit: Optional[int] = None,
@@ -101,7 +103,10 @@ def train(
     - `activation`: `sigmoid`, `tanh`, `scaled-tanh`, `relu` or `leaky-relu`; `output`: `sigmoid` or
       `softmax`; `loss`: `quadratic` or `cross-entropy` (each left out is chosen to fit).
     - `optimizer`: `sgd`, `momentum[=0.9]`, `nesterov[=0.9]` or `adam[=0.9/0.999]`.
-    - `dropout`, `weight_decay`: regularisation; `augment`: `none`, `affine`, `elastic` or a spec.
+    - `dropout`, `weight_decay`, `label_smoothing` (targets `1 - ε + ε/K` and `ε/K`):
+      regularisation; `augment`: `none`, `affine`, `elastic` or a spec.
+    - `average_from`: stochastic weight averaging from that epoch on (the model is the mean of
+      the weights after each epoch from then; training goes on from the last ones).
     - `validation`: training images held out (the last ones), default 5,000 (0 if fewer than
       10,000); `limit`: train on the first `limit` images only, for quick runs.
     - `data`: a folder of MNIST-format files (default the bundled MNIST); `threads`: default
@@ -139,6 +144,8 @@ def train(
             optimizer=optimizer,
             dropout=dropout,
             weight_decay=weight_decay,
+            label_smoothing=label_smoothing,
+            average_from=average_from,
             augment=augment,
             validation=validation,
             limit=limit,

@@ -66,6 +66,8 @@ def train(
     optimizer: str = ...,
     dropout: float = ...,
     weight_decay: float = ...,
+    label_smoothing: float = ...,
+    average_from: Optional[int] = ...,
     augment: str = ...,
     validation: Optional[int] = ...,
     limit: Optional[int] = ...,

@@ -269,6 +269,12 @@ fn short_name(m: &ModelArgs) -> String {
     if let Some(p) = m.dropout.filter(|&p| p > 0.0) {
         name += &format!(" dropout {p}");
     }
+    if let Some(e) = m.label_smoothing.filter(|&e| e > 0.0) {
+        name += &format!(" smoothing {e}");
+    }
+    if let Some(from) = m.average_from {
+        name += &format!(" averaged from {from}");
+    }
     if let Some(l) = m.weight_decay.filter(|&l| l > 0.0) {
         name += &format!(" λ {l}");
     }

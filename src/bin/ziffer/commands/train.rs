@@ -508,9 +508,11 @@ fn model_to_train(
             optimizer: m.optimizer,
             weight_decay: m.weight_decay,
             dropout: m.dropout,
+            label_smoothing: m.label_smoothing,
             augment: m.augment,
             validation: args.validation,
             patience: args.patience,
+            average_from: m.average_from,
         },
     };
     model.resume(&resume).map_err(resume_error)?;
