@@ -383,6 +383,8 @@ fn bad_experiment_values_are_refused_with_a_message() {
         (&["--label-smoothing", "-0.1"], "at least 0 and below 1"),
         (&["--label-smoothing", "NaN"], "label smoothing"),
         (&["--label-smoothing", "a lot"], "invalid value 'a lot'"),
+        (&["--average-from", "0"], "epochs count from 1"),
+        (&["--average-from", "-3"], "unexpected argument '-3'"),
         (&["--weight-decay", "-1"], "0 or a small positive number"),
         (&["--augment", "shift=-2"], "shift"),
         (&["--augment", "wobble=3"], "wobble"),
