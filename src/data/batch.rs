@@ -74,10 +74,11 @@ pub fn one_hot(label: u8, column: &mut [f32]) {
 /// ([`crate::nn::loss::cross_entropy_delta`]). `smoothed_one_hot(3, 0.1)` is `0.91` at 3 and
 /// `0.01` elsewhere.
 pub fn smoothed_one_hot(label: u8, smoothing: f32, column: &mut [f32]) {
-    one_hot(label, column);
+    debug_assert!((label as usize) < column.len());
     let share = smoothing / column.len() as f32;
-    for y in column.iter_mut() {
-        *y = (1.0 - smoothing) * *y + share;
+    for (i, y) in column.iter_mut().enumerate() {
+        let hit = if i == label as usize { 1.0 } else { 0.0 };
+        *y = (1.0 - smoothing) * hit + share;
     }
 }
 
