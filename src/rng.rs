@@ -11,6 +11,7 @@
 //! | the shuffle of epoch `e` (0-based) | `e + 1` | [`epoch_rng`] |
 //! | the dropout masks of epoch `e` | `2⁶² + e` | [`dropout_rng`] |
 //! | the distortion of the image at position `k` of epoch `e` | `2⁶³ + e`, from word `k·2³²` | [`image_rng`] |
+//! | the mixup of the batch from position `k` of epoch `e` | `2⁶² + 2⁶¹ + e`, from word `k·2³²` | [`mixup_rng`] |
 //!
 //! Each epoch has its own streams, so a resumed run draws exactly as an uninterrupted one.
 
@@ -54,6 +55,19 @@ pub fn image_rng(seed: u64, epoch: usize, position: usize) -> ChaCha8Rng {
     rng
 }
 
+/// The random numbers that mix the batch whose first image is at `position` in the order of
+/// epoch `epoch` (0-based), for mixup ([`crate::augment::mixup`]).
+///
+/// ChaCha8 keyed by `seed` on stream `2⁶² + 2⁶¹ + epoch`, from word `position · 2³²`, as
+/// [`image_rng`] keys images: a batch's `λ` and permutation depend on these three values alone.
+pub fn mixup_rng(seed: u64, epoch: usize, position: usize) -> ChaCha8Rng {
+    const MIXUP_STREAMS: u64 = (1 << 62) + (1 << 61);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(MIXUP_STREAMS + epoch as u64);
+    rng.set_word_pos((position as u128) << 32);
+    rng
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +82,8 @@ mod tests {
             first(dropout_rng(1, 0)),
             first(image_rng(1, 0, 0)),
             first(image_rng(1, 0, 1)),
+            first(mixup_rng(1, 0, 0)),
+            first(mixup_rng(1, 0, 64)),
             first(epoch_rng(1, 1)),
         ];
         for (i, a) in draws.iter().enumerate() {

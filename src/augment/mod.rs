@@ -45,6 +45,7 @@
 
 mod elastic;
 mod erase;
+pub mod mixup;
 mod spec;
 mod warp;
 
@@ -53,7 +54,8 @@ pub use warp::Distortion;
 use crate::data::Dataset;
 use crate::data::batch::normalise_pixels;
 use crate::error::Result;
-use crate::rng::image_rng;
+use crate::rng::{image_rng, mixup_rng};
+use mixup::Mix;
 use rand::Rng;
 use std::cell::RefCell;
 use std::ops::Range;
@@ -99,13 +101,17 @@ pub struct Augment {
     /// Random erasing (Zhong et al. 2020): the probability that an image gets one rectangle of
     /// noise, after the other distortions (see `erase.rs`). From 0 to 1; 0 = none.
     pub erase: f32,
+    /// Mixup (Zhang et al. 2018): the `α` of the `Beta(α, α)` that draws each batch's mixing
+    /// weight `λ` (see [`mixup`]). It mixes whole batches, images and targets, after
+    /// [`Augment::apply`], which leaves it to the training loop. 0 = none.
+    pub mixup: f32,
 }
 
 impl Augment {
-    /// True when [`Augment::apply`] changes nothing: no pixel moves ([`Augment::moves_pixels`])
-    /// and none is erased.
+    /// True when training sees every image as it is: no pixel moves ([`Augment::moves_pixels`]),
+    /// none is erased and no batch is mixed.
     pub fn is_none(&self) -> bool {
-        !self.moves_pixels() && self.erase == 0.0
+        !self.moves_pixels() && self.erase == 0.0 && self.mixup == 0.0
     }
 
     /// True when a [`Distortion`] moves pixels: some shift, rotation, scaling, stretch, elastic
@@ -161,6 +167,8 @@ impl Augment {
     /// The images `range` of `data` distorted as one epoch of training draws them, as a data set
     /// of their own (levels rounded back to bytes), for looking at: image `i` gets the numbers
     /// of [`image_rng`]`(seed, epoch, i)`, those of the image at position `i` in that epoch.
+    /// With mixup, the images shown are then mixed as one batch from position `range.start`
+    /// ([`mixup_rng`]), and each is labelled with the class of the image with the larger share.
     pub fn distort_images(
         &self,
         data: &Dataset,
@@ -169,6 +177,7 @@ impl Augment {
         epoch: usize,
     ) -> Result<Dataset> {
         let (rows, cols) = (data.rows(), data.cols());
+        let mut labels = data.labels()[range.clone()].to_vec();
         let mut images = Vec::with_capacity(range.len() * rows * cols);
         if rows != cols {
             // Augmentation is for square images; others are shown as they are.
@@ -176,14 +185,21 @@ impl Augment {
                 images.extend_from_slice(data.image(i));
             }
         } else {
-            let mut out = vec![0.0f32; rows * cols];
-            for i in range.clone() {
-                let mut rng = image_rng(seed, epoch, i);
-                self.apply(data.image(i), rows, &mut rng, &mut out);
-                images.extend(out.iter().map(|&v| (v * 255.0).round() as u8));
+            let pixels = rows * cols;
+            let mut values = vec![0.0f32; range.len() * pixels];
+            for (i, out) in range.clone().zip(values.chunks_exact_mut(pixels)) {
+                self.apply(data.image(i), rows, &mut image_rng(seed, epoch, i), out);
             }
+            if self.mixup > 0.0 && !range.is_empty() {
+                let mut rng = mixup_rng(seed, epoch, range.start);
+                let mix = Mix::draw(self.mixup, range.len(), &mut rng);
+                mix.mix_images(&mut values, pixels, &mut Vec::new());
+                if mix.lambda < 0.5 {
+                    labels = mix.partner.iter().map(|&j| labels[j]).collect();
+                }
+            }
+            images.extend(values.iter().map(|&v| (v * 255.0).round() as u8));
         }
-        let labels = data.labels()[range].to_vec();
         Dataset::new(images, labels, rows, cols, data.source())
     }
 }
@@ -271,6 +287,27 @@ mod tests {
         assert_eq!(shown.image(2), &expected[..]);
         let same = Augment::NONE.distort_images(&data, 0..2, 1, 0).unwrap();
         assert_eq!(same.pixels(), &data.pixels()[..2 * 784]);
+    }
+
+    #[test]
+    fn mixed_images_are_shown_as_training_mixes_a_batch() {
+        let data = crate::data::mnist::load_bundled().unwrap().test;
+        let mixup: Augment = "mixup=1".parse().unwrap();
+        let shown = mixup.distort_images(&data, 10..18, 42, 3).unwrap();
+        let mix = Mix::draw(1.0, 8, &mut mixup_rng(42, 3, 10));
+        let mut x = vec![0.0; 8 * 784];
+        crate::data::batch::fill_inputs(&data, &(10..18).collect::<Vec<_>>(), &mut x);
+        mix.mix_images(&mut x, 784, &mut Vec::new());
+        let expected: Vec<u8> = x.iter().map(|&v| (v * 255.0).round() as u8).collect();
+        assert_eq!(shown.pixels(), &expected[..]);
+        for (j, &label) in shown.labels().iter().enumerate() {
+            let larger = if mix.lambda >= 0.5 {
+                10 + j
+            } else {
+                10 + mix.partner[j]
+            };
+            assert_eq!(label, data.label(larger), "image {j}");
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The text form of [`Augment`]: the presets `none`, `affine`, `elastic` and `ciresan`, the list
 //! such as `shift=2,rotate=10,scale=0.1,elastic=10/4` (and `stretch=0.15/0.2`, `crop=2`,
-//! `erase=0.5`, `flip`) parsed with its checks (every number finite and 0 or more, the scale and
-//! stretches below 1, the erasing probability at most 1, `σ` at most 100 and above 0 when `α` is,
-//! no key twice), and `Display`, which writes the same text back; a model file stores an
+//! `erase=0.5`, `flip`, `mixup=0.2`) parsed with its checks (every number finite and 0 or more,
+//! the scale and stretches below 1, the erasing probability at most 1, the mixup `α` at most 10,
+//! `σ` at most 100 and above 0 when `α` is, no key twice), and `Display`, which writes the same text back; a model file stores an
 //! `Augment` as that text.
 //!
 //! What it is not: what the numbers do to an image; that is `warp.rs`, `elastic.rs` and
@@ -26,6 +26,7 @@ impl Augment {
         flip: false,
         crop: 0,
         erase: 0.0,
+        mixup: 0.0,
     };
 
     /// The preset `affine`: `shift=2,rotate=10,scale=0.1`.
@@ -93,10 +94,14 @@ pub const MAX_SHIFT: f32 = 14.0;
 /// The largest rotation, in degrees: beyond ±180° the same angles come round again.
 pub const MAX_ROTATION: f32 = 180.0;
 
+/// The largest mixup `α`: Beta(α, α) is already close to ½ everywhere at 10 (standard deviation
+/// 0.11), and the paper's gains come from 0.1 to 0.4.
+pub const MAX_MIXUP: f32 = 10.0;
+
 /// A valid example, for error messages.
 const EXAMPLE: &str = "none, affine, elastic, ciresan, or a list such as \
-     shift=2,rotate=10,scale=0.1,elastic=10/4 (also stretch=0.15/0.2, crop=2, erase=0.5 \
-     and flip)";
+     shift=2,rotate=10,scale=0.1,elastic=10/4 (also stretch=0.15/0.2, crop=2, erase=0.5, \
+     mixup=0.2 and flip)";
 
 impl FromStr for Augment {
     type Err = Error;
@@ -106,7 +111,8 @@ impl FromStr for Augment {
     /// any of `shift=PIXELS`, `rotate=DEGREES`, `scale=FRACTION`, `elastic=ALPHA/SIGMA`,
     /// `stretch=FRACTION` (the same range for width and height, drawn separately) or
     /// `stretch=X/Y`, `crop=PIXELS` (whole-pixel shifts, a whole number), `erase=PROBABILITY`
-    /// (random erasing, from 0 to 1) and `flip` (mirror left to right), each at most once; what
+    /// (random erasing, from 0 to 1), `mixup=ALPHA` (mixup's `Beta(α, α)`, at most
+    /// [`MAX_MIXUP`]) and `flip` (mirror left to right), each at most once; what
     /// is not given is 0 (no flip). For example `shift=2,elastic=10/4` or `crop=2,flip`.
     fn from_str(text: &str) -> Result<Self> {
         let bad = |message: String| Error::config("augment", message);
@@ -197,6 +203,15 @@ impl FromStr for Augment {
                         )));
                     }
                 }
+                "mixup" => {
+                    augment.mixup = number(value, "the mixup α")?;
+                    if augment.mixup > MAX_MIXUP {
+                        return Err(bad(format!(
+                            "the mixup α in '{piece}' must be from 0 to {MAX_MIXUP} (λ is drawn \
+                             from Beta(α, α); the paper uses 0.1 to 0.4); write e.g. mixup=0.2"
+                        )));
+                    }
+                }
                 "stretch" => {
                     let (x, y) = value.split_once('/').unwrap_or((value, value));
                     augment.stretch_x = number(x, "the horizontal stretch")?;
@@ -233,7 +248,8 @@ impl FromStr for Augment {
                 _ => {
                     return Err(bad(format!(
                         "unknown key '{key}' in '{text}'; the keys are shift, rotate, scale, \
-                         elastic, stretch, crop and erase (and flip, alone); write {EXAMPLE}"
+                         elastic, stretch, crop, erase and mixup (and flip, alone); write \
+                         {EXAMPLE}"
                     )));
                 }
             }
@@ -276,6 +292,9 @@ impl fmt::Display for Augment {
         }
         if self.erase != 0.0 {
             parts.push(format!("erase={}", self.erase));
+        }
+        if self.mixup != 0.0 {
+            parts.push(format!("mixup={}", self.mixup));
         }
         if self.flip {
             parts.push("flip".to_string());
@@ -333,6 +352,8 @@ mod tests {
             "rotate=5,crop=1",
             "erase=0.5",
             "crop=1,erase=0.25,flip",
+            "mixup=0.2",
+            "erase=0.5,mixup=0.4,flip",
         ] {
             let augment: Augment = text.parse().unwrap();
             assert_eq!(augment.to_string(), text);
@@ -382,6 +403,10 @@ mod tests {
             ("erase=1.5", "from 0 to 1"),
             ("erase=-0.5", "0 or more"),
             ("erase=x", "the erasing probability 'x'"),
+            ("mixup=11", "from 0 to 10"),
+            ("mixup=-0.2", "0 or more"),
+            ("mixup=a", "the mixup α 'a'"),
+            ("mixup=0.2,mixup=0.3", "given twice"),
         ] {
             let err = text.parse::<Augment>().unwrap_err().to_string();
             assert!(err.contains(reason), "'{text}': {err}");

@@ -20,6 +20,7 @@
 pub mod team;
 
 use crate::augment::Augment;
+use crate::augment::mixup::Mix;
 use crate::data::Dataset;
 use crate::data::batch::{fill_inputs, fill_targets, prefetch_images};
 use crate::engine::{Batch, EVAL_BATCH, Engine, EpochLoss, Trainer};
@@ -34,7 +35,7 @@ use crate::nn::layer::{
 use crate::nn::network::{Functions, Gradients, Network, Workspace};
 use crate::nn::optimizer::{Optimizer, OptimizerState, Slot};
 use crate::nn::workspace::BackwardBuffers;
-use crate::rng::{dropout_rng, image_rng};
+use crate::rng::{dropout_rng, image_rng, mixup_rng};
 use rand_chacha::ChaCha8Rng;
 use smallvec::SmallVec;
 use std::ops::Range;
@@ -571,6 +572,7 @@ impl Engine for Cpu {
             seed: settings.seed,
             epoch: 0,
             masks_rng: dropout_rng(settings.seed, 0),
+            unmixed: Vec::new(),
             loss_sum: 0.0,
             losses: Vec::new(),
             network,
@@ -591,6 +593,8 @@ struct CpuTrainer<'e> {
     seed: u64,
     epoch: usize,
     masks_rng: ChaCha8Rng,
+    /// A batch's images or targets before mixup mixes them.
+    unmixed: Vec<f32>,
     /// The epoch's `Σ loss·n` so far, and each batch's loss.
     loss_sum: f64,
     losses: Vec<f32>,
@@ -628,6 +632,11 @@ impl Trainer for CpuTrainer<'_> {
             (self.cpu).fill_inputs(data, indices, &mut self.xs[0], &self.augment, rng_for);
         }
         fill_targets(data, indices, self.label_smoothing, &mut self.y);
+        if self.augment.mixup > 0.0 {
+            let mix = Mix::draw(self.augment.mixup, n, &mut mixup_rng(seed, epoch, first));
+            mix.mix_images(&mut self.xs[0], data.pixels_per_image(), &mut self.unmixed);
+            mix.mix_targets(&mut self.y, self.network.outputs(), &mut self.unmixed);
+        }
         if let Some(next) = next {
             prefetch_images(data, next);
         }

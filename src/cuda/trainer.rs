@@ -7,13 +7,15 @@
 //! [`super::Cuda::backward`].
 
 use super::{Arg, Cuda, DeviceBatch, Layout, cuda_error, driver_error, over};
+use crate::augment::mixup::Mix;
 use crate::data::Dataset;
+use crate::data::batch::fill_targets;
 use crate::engine::{Batch, EpochLoss, Trainer};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::nn::network::Functions;
 use crate::nn::optimizer::{Optimizer, OptimizerState};
-use crate::rng::{dropout_rng, image_rng};
+use crate::rng::{dropout_rng, image_rng, mixup_rng};
 use cudarc::driver::sys as driver_sys;
 use cudarc::driver::{CudaGraph, CudaSlice};
 use rand_chacha::ChaCha8Rng;
@@ -62,6 +64,9 @@ pub(super) struct CudaTrainer<'e> {
     /// Host buffers for the batches the CPU makes.
     x_host: Vec<f32>,
     mask_host: Vec<f32>,
+    /// With mixup, the targets too (the CPU mixes them with the images), and scratch space.
+    y_host: Vec<f32>,
+    unmixed: Vec<f32>,
     /// The captured step of a full batch, once made.
     graph: Option<CudaGraph>,
 }
@@ -133,6 +138,8 @@ impl<'e> CudaTrainer<'e> {
             counters,
             x_host: vec![0.0; layout.sizes[0] * settings.batch_size],
             mask_host: vec![0.0; hidden * settings.batch_size],
+            y_host: vec![0.0; layout.sizes[layout.sizes.len() - 1] * settings.batch_size],
+            unmixed: Vec::new(),
             batch,
             images: None,
             order: cuda.zeros(1, "the order")?,
@@ -159,8 +166,9 @@ impl<'e> CudaTrainer<'e> {
         Ok(())
     }
 
-    /// Everything one step queues on the stream after its inputs are in place: targets (and
-    /// inputs, unless the CPU made them), forward, loss, backward, update, end of step.
+    /// Everything one step queues on the stream after its inputs are in place: targets (unless
+    /// the CPU mixed them) and inputs (unless the CPU made them), forward, loss, backward,
+    /// update, end of step.
     fn enqueue_step(&self, n: usize, gather_inputs: bool) -> Result<()> {
         let cuda = self.cuda;
         let c = &self.counters;
@@ -193,7 +201,9 @@ impl<'e> CudaTrainer<'e> {
             Arg::Float(self.label_smoothing),
             Arg::Ptr(cuda.ptr(&self.batch.y)),
         ];
-        cuda.launch("fill_targets", over(n * classes), &args)?;
+        if self.augment.mixup == 0.0 {
+            cuda.launch("fill_targets", over(n * classes), &args)?;
+        }
         // forward, loss, backward
         let theta = cuda.ptr(&self.theta);
         let grads = cuda.ptr(&self.grads);
@@ -293,6 +303,17 @@ impl<'e> CudaTrainer<'e> {
         let rng_for = |position| image_rng(seed, epoch, first + position);
         let x = &mut self.x_host[..pixels * n];
         (self.cuda.cpu).fill_inputs(batch.data, batch.indices, x, &self.augment, rng_for);
+        if self.augment.mixup > 0.0 {
+            // Mixup mixes targets as well as images: both made here, as the CPU engine makes them.
+            let y = &mut self.y_host[..self.layout.sizes[self.layout.sizes.len() - 1] * n];
+            fill_targets(batch.data, batch.indices, self.label_smoothing, y);
+            let mix = Mix::draw(self.augment.mixup, n, &mut mixup_rng(seed, epoch, first));
+            mix.mix_images(x, pixels, &mut self.unmixed);
+            let classes = y.len() / n;
+            mix.mix_targets(y, classes, &mut self.unmixed);
+            self.cuda
+                .write(&self.y_host, &mut self.batch.y, "the mixed targets")?;
+        }
         self.cuda.write(
             &self.x_host[..pixels * self.batch_size],
             &mut self.batch.x,

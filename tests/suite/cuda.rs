@@ -615,6 +615,14 @@ fn every_kind_of_network_trains_on_the_gpu_as_on_the_cpu() {
             0.1,
             "elastic",
         ),
+        (
+            "relu",
+            "cross-entropy",
+            "momentum",
+            0.0,
+            0.1,
+            "mixup=0.3,flip",
+        ),
     ] {
         let functions = ziffer::nn::network::Functions::choose(
             Activation::from_name(activation),

@@ -61,7 +61,7 @@ fn run_args(seed: u64, modern: bool) -> Vec<String> {
     .collect::<Vec<_>>();
     args.push(seed.to_string());
     let rest: &[&str] = if modern {
-        // Every random stream a run draws from: shuffles, dropout, distortions; Adam's
+        // Every random stream a run draws from: shuffles, dropout, distortions, mixup; Adam's
         // moments and step count, which the file must carry over; and label smoothing, which
         // the resumed run must find in the file.
         &[
@@ -78,7 +78,7 @@ fn run_args(seed: u64, modern: bool) -> Vec<String> {
             "--label-smoothing",
             "0.1",
             "--augment",
-            "elastic",
+            "shift=2,rotate=10,scale=0.1,elastic=10/4,mixup=0.2",
             "--validation",
             "1000",
         ]

@@ -506,3 +506,72 @@ fn label_smoothing_trains_a_network_that_is_less_sure_of_itself() {
     }
     assert!(smoothed.settings().label_smoothing == 0.3);
 }
+
+#[test]
+fn mixup_trains_on_the_pairs_it_mixes() {
+    use ziffer::augment::mixup::Mix;
+    use ziffer::data::batch::{fill_inputs, fill_targets, shuffled_indices};
+    use ziffer::engine::{Batch, Engine};
+    use ziffer::matrix::MatRef;
+    use ziffer::rng::{epoch_rng, mixup_rng};
+    let config = TrainConfig {
+        settings: TrainSettings {
+            dropout: 0.0,
+            augment: "mixup=0.4".parse().unwrap(),
+            ..modern_config(6).settings
+        },
+        ..modern_config(6)
+    };
+    let model = Model::new(&config).unwrap();
+    let data = mnist().train.take(1000);
+    let (cpu, n) = (Cpu::new(1).unwrap(), model.settings().batch_size);
+    let order = shuffled_indices(data.len(), &mut epoch_rng(6, 0));
+    // The epoch's second batch: its mixing is keyed by its position, n.
+    let indices = &order[n..2 * n];
+    let mut trainer = cpu.trainer(&model).unwrap();
+    trainer.start_epoch(0);
+    let batch = Batch {
+        data: &data,
+        order: &order,
+        indices,
+        first: n,
+        next: None,
+    };
+    let loss = trainer.step(batch, 0.001).unwrap().unwrap();
+    // The loss the step reports is that of the batch mixed by hand: the images and their
+    // targets (smoothed by 0.1, as modern_config asks), each column with its partner's.
+    let (mut x, mut y) = (vec![0.0; 784 * n], vec![0.0; 10 * n]);
+    fill_inputs(&data, indices, &mut x);
+    fill_targets(&data, indices, 0.1, &mut y);
+    let unmixed = cpu.loss(
+        &model.network,
+        MatRef::col_major(&x, 784, n),
+        &y,
+        &mut model.network.workspace(n),
+    );
+    let mix = Mix::draw(0.4, n, &mut mixup_rng(6, 0, n));
+    mix.mix_images(&mut x, 784, &mut Vec::new());
+    mix.mix_targets(&mut y, 10, &mut Vec::new());
+    let mixed = cpu.loss(
+        &model.network,
+        MatRef::col_major(&x, 784, n),
+        &y,
+        &mut model.network.workspace(n),
+    );
+    assert_eq!(loss, mixed);
+    assert_ne!(loss, unmixed, "λ = {}", mix.lambda);
+    // Over whole epochs it still learns, differently from the same run without mixup, and the
+    // same at any thread count.
+    let plain = TrainConfig {
+        settings: TrainSettings {
+            augment: ziffer::augment::Augment::NONE,
+            ..config.settings.clone()
+        },
+        ..config.clone()
+    };
+    let mixed = trained(&config, 2000, 3, 1);
+    assert_eq!(trained(&config, 2000, 3, 2).network, mixed.network);
+    assert_ne!(trained(&plain, 2000, 3, 1).network, mixed.network);
+    let accuracy = mixed.test_accuracy().unwrap();
+    assert!(accuracy > 0.8, "test accuracy {:.2}%", 100.0 * accuracy);
+}

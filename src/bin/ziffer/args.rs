@@ -135,7 +135,9 @@ pub struct ModelArgs {
     /// (affine plus elastic distortions), ciresan (Cireşan et al. 2010: rotate=15,
     /// stretch=0.15, elastic=36/6), or a list such as shift=2,rotate=10,scale=0.1,elastic=8/4;
     /// stretch=X/Y scales width and height separately; crop=N shifts by whole pixels; erase=P
-    /// paints a random rectangle of noise on a fraction P of the images (random erasing); flip
+    /// paints a random rectangle of noise on a fraction P of the images (random erasing);
+    /// mixup=ALPHA trains on weighted sums of pairs of images and of their targets, with weights
+    /// from Beta(α, α) (Zhang et al. 2018; 0.1 to 0.4 is usual); flip
     /// mirrors half the images left to right, for clothes (Fashion-MNIST), never for digits: a
     /// mirrored 2, 3, 4, 5, 7 or 9 is no digit [default: none]
     #[arg(long, value_name = "SPEC")]
