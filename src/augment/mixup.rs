@@ -16,8 +16,8 @@
 //!
 //! What it is not: a change of the loss or of the test images, which are read as they are.
 
+use crate::data::batch::shuffled_indices;
 use rand::Rng;
-use rand::seq::SliceRandom;
 use rand_distr::{Beta, Distribution};
 
 /// `λ·a + (1 − λ)·b`: one value of a mixed pair, a pixel or a target.
@@ -39,14 +39,13 @@ pub struct Mix {
 
 impl Mix {
     /// Draws the mixing of a batch of `n`: `λ ~ Beta(α, α)` and a uniform permutation `π` of
-    /// `0..n` (Fisher-Yates), from `rng` (give it [`crate::rng::mixup_rng`]). `alpha` must be
+    /// `0..n` ([`shuffled_indices`], Fisher-Yates), from `rng` (give it [`crate::rng::mixup_rng`]). `alpha` must be
     /// above 0.
     pub fn draw(alpha: f32, n: usize, rng: &mut impl Rng) -> Mix {
         let beta = Beta::new(alpha, alpha).expect("the mixup α is checked to be above 0");
         // Beta's samplers keep to [0, 1]; the clamp only guards the formula's meaning.
         let lambda: f32 = beta.sample(rng).clamp(0.0, 1.0);
-        let mut partner: Vec<usize> = (0..n).collect();
-        partner.shuffle(rng);
+        let partner = shuffled_indices(n, rng);
         Mix { lambda, partner }
     }
 

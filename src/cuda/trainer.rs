@@ -305,11 +305,11 @@ impl<'e> CudaTrainer<'e> {
         (self.cuda.cpu).fill_inputs(batch.data, batch.indices, x, &self.augment, rng_for);
         if self.augment.mixup > 0.0 {
             // Mixup mixes targets as well as images: both made here, as the CPU engine makes them.
-            let y = &mut self.y_host[..self.layout.sizes[self.layout.sizes.len() - 1] * n];
+            let classes = self.layout.sizes[self.layout.sizes.len() - 1];
+            let y = &mut self.y_host[..classes * n];
             fill_targets(batch.data, batch.indices, self.label_smoothing, y);
             let mix = Mix::draw(self.augment.mixup, n, &mut mixup_rng(seed, epoch, first));
             mix.mix_images(x, pixels, &mut self.unmixed);
-            let classes = y.len() / n;
             mix.mix_targets(y, classes, &mut self.unmixed);
             self.cuda
                 .write(&self.y_host, &mut self.batch.y, "the mixed targets")?;
