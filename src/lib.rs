@@ -109,3 +109,27 @@ pub mod train;
 pub mod web;
 
 pub use error::{Error, Result};
+
+/// CI runs the tests a second time with `debug-assertions` and `overflow-checks` set for this
+/// package (`.ci/run`, with `ZIFFER_EXPECT_CHECKS=1`); this fails if those settings did not reach
+/// the library's build, for example after a rename of the package.
+#[cfg(test)]
+mod build_checks {
+    #[test]
+    fn a_checked_build_has_debug_assertions_and_overflow_checks() {
+        if std::env::var_os("ZIFFER_EXPECT_CHECKS").is_none() {
+            return;
+        }
+        let asserted =
+            std::panic::catch_unwind(|| debug_assert!(std::hint::black_box(false))).is_err();
+        assert!(
+            asserted,
+            "debug_assert!(false) did not panic: debug assertions are off"
+        );
+        let overflowed = std::panic::catch_unwind(|| std::hint::black_box(u8::MAX) + 1).is_err();
+        assert!(
+            overflowed,
+            "255u8 + 1 did not panic: overflow checks are off in this build"
+        );
+    }
+}
