@@ -97,7 +97,7 @@ pub fn train(
     let settings = model.settings();
     settings.validate()?;
     (settings.optimizer).check_state(&model.network, &model.optimizer_state)?;
-    if !settings.augment.is_none() && sets.train.rows() != sets.train.cols() {
+    if settings.augment.changes_images() && sets.train.rows() != sets.train.cols() {
         return Err(Error::config(
             "augment",
             format!(

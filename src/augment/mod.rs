@@ -127,6 +127,13 @@ impl Augment {
             || self.crop != 0
     }
 
+    /// True when each image is changed on its own before batches are made: moved
+    /// ([`Augment::moves_pixels`]) or erased. That is what needs square images; mixup alone mixes
+    /// whole batches of images as they are.
+    pub fn changes_images(&self) -> bool {
+        self.moves_pixels() || self.erase > 0.0
+    }
+
     /// Distorts one `S x S` image (`u8`, row-major, 0 = background, 255 = ink) and writes it,
     /// normalised to `[0, 1]` like [`normalise_pixel`](crate::data::batch::normalise_pixel), into
     /// `out` (`S·S` values).
@@ -179,8 +186,9 @@ impl Augment {
         let (rows, cols) = (data.rows(), data.cols());
         let mut labels = data.labels()[range.clone()].to_vec();
         let mut images = Vec::with_capacity(range.len() * rows * cols);
-        if rows != cols {
-            // Augmentation is for square images; others are shown as they are.
+        if rows != cols && self.changes_images() {
+            // Moving and erasing pixels are for square images (training refuses others); other
+            // images are shown as they are.
             for i in range.clone() {
                 images.extend_from_slice(data.image(i));
             }
@@ -188,7 +196,11 @@ impl Augment {
             let pixels = rows * cols;
             let mut values = vec![0.0f32; range.len() * pixels];
             for (i, out) in range.clone().zip(values.chunks_exact_mut(pixels)) {
-                self.apply(data.image(i), rows, &mut image_rng(seed, epoch, i), out);
+                if self.changes_images() {
+                    self.apply(data.image(i), rows, &mut image_rng(seed, epoch, i), out);
+                } else {
+                    normalise_pixels(data.image(i), out);
+                }
             }
             if self.mixup > 0.0 && !range.is_empty() {
                 let mut rng = mixup_rng(seed, epoch, range.start);
@@ -308,6 +320,25 @@ mod tests {
             };
             assert_eq!(label, data.label(larger), "image {j}");
         }
+    }
+
+    #[test]
+    fn images_that_are_not_square_are_mixed_and_never_moved() {
+        let pixels: Vec<u8> = (0..6 * 28 * 20).map(|k| (k * 37 % 256) as u8).collect();
+        let data = Dataset::new(pixels, vec![0, 1, 2, 3, 4, 5], 28, 20, "narrow").unwrap();
+        let mixup: Augment = "mixup=1".parse().unwrap();
+        let shown = mixup.distort_images(&data, 1..5, 42, 3).unwrap();
+        let mix = Mix::draw(1.0, 4, &mut mixup_rng(42, 3, 1));
+        let mut x = vec![0.0; 4 * 560];
+        crate::data::batch::fill_inputs(&data, &[1, 2, 3, 4], &mut x);
+        mix.mix_images(&mut x, 560, &mut Vec::new());
+        let expected: Vec<u8> = x.iter().map(|&v| (v * 255.0).round() as u8).collect();
+        assert_eq!((shown.rows(), shown.cols()), (28, 20));
+        assert_eq!(shown.pixels(), &expected[..]);
+        // A flip would need a square image: such images are shown as they are.
+        let flip: Augment = "flip,mixup=1".parse().unwrap();
+        let shown = flip.distort_images(&data, 1..5, 42, 3).unwrap();
+        assert_eq!(shown.pixels(), &data.pixels()[560..5 * 560]);
     }
 
     #[test]

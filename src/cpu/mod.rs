@@ -389,12 +389,12 @@ impl Cpu {
         // (it waits for the pixels, and for the lines of `X` that the other threads' products
         // of the last step read: measured, a batch of 32 filled by one thread of two took 11% of
         // the epoch); a distortion is tens (an elastic one, 8.8 µs for 784 pixels: about 60).
-        let work = indices.len() * pixels * if augment.is_none() { 4 } else { 64 };
+        let work = indices.len() * pixels * if augment.changes_images() { 64 } else { 4 };
         let ranges = self.team.row_ranges(indices.len(), work);
         let blocks = row_blocks(x, pixels, &ranges);
         let mut parts: SmallVec<[_; 8]> = ranges.into_iter().zip(blocks).collect();
         self.team.for_each(&mut parts, |(images, x)| {
-            if augment.is_none() {
+            if !augment.changes_images() {
                 fill_inputs(data, &indices[images.clone()], x);
                 return;
             }
