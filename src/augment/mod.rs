@@ -138,8 +138,10 @@ impl Augment {
     /// normalised to `[0, 1]` like [`normalise_pixel`](crate::data::batch::normalise_pixel), into
     /// `out` (`S·S` values).
     ///
-    /// All random numbers come from `rng` (give it [`crate::rng::image_rng`]). With [`Augment::NONE`] it
-    /// writes exactly `normalise_pixel` of each pixel and draws nothing. Up to 28 x 28, it
+    /// All random numbers come from `rng` (give it [`crate::rng::image_rng`]). Unless it
+    /// [changes images](Augment::changes_images) (with [`Augment::NONE`], or mixup alone), it
+    /// writes exactly `normalise_pixel` of each pixel and draws nothing, and then the image may be
+    /// of any shape (`side` is not read). Up to 28 x 28, it
     /// allocates nothing once a thread has distorted its first image of a size (larger images
     /// get a padded copy on the heap each time).
     ///
@@ -150,8 +152,8 @@ impl Augment {
     /// alone (the resampling) and 2.5 µs with `flip,erase=0.5`. Erasing alone skips the
     /// resampling.
     pub fn apply(&self, image: &[u8], side: usize, rng: &mut impl Rng, out: &mut [f32]) {
-        debug_assert_eq!(image.len(), side * side);
-        debug_assert_eq!(out.len(), side * side);
+        debug_assert_eq!(out.len(), image.len());
+        debug_assert!(!self.changes_images() || image.len() == side * side);
         if !self.moves_pixels() {
             normalise_pixels(image, out);
         } else {
@@ -196,11 +198,7 @@ impl Augment {
             let pixels = rows * cols;
             let mut values = vec![0.0f32; range.len() * pixels];
             for (i, out) in range.clone().zip(values.chunks_exact_mut(pixels)) {
-                if self.changes_images() {
-                    self.apply(data.image(i), rows, &mut image_rng(seed, epoch, i), out);
-                } else {
-                    normalise_pixels(data.image(i), out);
-                }
+                self.apply(data.image(i), rows, &mut image_rng(seed, epoch, i), out);
             }
             if self.mixup > 0.0 && !range.is_empty() {
                 let mut rng = mixup_rng(seed, epoch, range.start);

@@ -361,62 +361,31 @@ fn validation_is_measured_and_training_stops_after_the_patience() {
 }
 
 #[test]
-fn augmentation_of_images_that_are_not_square_is_refused() {
-    let images = vec![0u8; 4 * 28 * 20];
-    let set = Dataset::new(images, vec![1, 2, 3, 4], 28, 20, "narrow").unwrap();
-    let mut model = Model::new(&TrainConfig {
-        layers: vec![560, 10],
-        ..modern_config(1)
-    })
-    .unwrap();
-    let err = train(
-        &mut model,
-        Sets::new(&set, &set),
-        1,
-        &Cpu::new(1).unwrap(),
-        |_| Ok(()),
-    )
-    .unwrap_err();
-    assert!(err.to_string().contains("square images"), "{err}");
-}
-
-#[test]
-fn mixup_alone_trains_on_images_that_are_not_square_and_distortions_are_still_refused() {
-    // Mixup mixes whole batches and leaves each image as it is, so it needs no square images;
-    // moving or erasing pixels does.
+fn distortions_of_images_that_are_not_square_are_refused_and_mixup_alone_trains_on_them() {
+    // Moving or erasing pixels needs square images; mixup mixes whole batches and leaves each
+    // image as it is, so it needs none.
     let images: Vec<u8> = (0..8 * 28 * 20).map(|i| (i * 37 % 256) as u8).collect();
     let set = Dataset::new(images, vec![1, 2, 3, 4, 5, 6, 7, 8], 28, 20, "narrow").unwrap();
-    let config = |augment: &str| TrainConfig {
-        layers: vec![560, 10],
-        settings: TrainSettings {
-            augment: augment.parse().unwrap(),
-            batch_size: 4,
-            ..modern_config(1).settings
-        },
-        ..modern_config(1)
+    let train_an_epoch = |augment: &str| {
+        let mut model = Model::new(&TrainConfig {
+            layers: vec![560, 10],
+            settings: TrainSettings {
+                augment: augment.parse().unwrap(),
+                batch_size: 4,
+                ..modern_config(1).settings
+            },
+            ..modern_config(1)
+        })
+        .unwrap();
+        let before = model.network.clone();
+        let sets = Sets::new(&set, &set);
+        train(&mut model, sets, 1, &Cpu::new(1).unwrap(), |_| Ok(())).map(|()| (before, model))
     };
-    let mut model = Model::new(&config("mixup=0.4")).unwrap();
-    let before = model.network.clone();
-    train(
-        &mut model,
-        Sets::new(&set, &set),
-        1,
-        &Cpu::new(1).unwrap(),
-        |_| Ok(()),
-    )
-    .unwrap();
+    let (before, model) = train_an_epoch("mixup=0.4").unwrap();
     assert!(model.training.history[0].train_loss.is_finite());
     assert_ne!(model.network, before);
-    for augment in ["flip", "erase=0.5", "crop=1,mixup=0.4"] {
-        let mut model = Model::new(&config(augment)).unwrap();
-        let err = train(
-            &mut model,
-            Sets::new(&set, &set),
-            1,
-            &Cpu::new(1).unwrap(),
-            |_| Ok(()),
-        );
-        let err = err.unwrap_err().to_string();
+    for augment in ["elastic", "flip", "erase=0.5", "crop=1,mixup=0.4"] {
+        let err = train_an_epoch(augment).unwrap_err().to_string();
         assert!(
             err.contains("need square images; these are 28x20"),
             "{augment}: {err}"
