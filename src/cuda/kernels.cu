@@ -294,6 +294,10 @@ extern "C" __global__ void dense_backward_bias(const float* dz, float* db, int n
 
 __device__ float l2_gradient(float g, float theta, float lambda) { return g + lambda * theta; }
 
+// flush_subnormal: x, or 0 where 0 < |x| < 2⁻¹²⁶, as the CPU keeps the optimizers' state (a GPU
+// pays nothing for subnormals, but both engines keep the same values).
+__device__ float flush_subnormal(float x) { return fabsf(x) < 1.17549435e-38f ? 0.0f : x; }
+
 // sgd_update: θ ← θ − η·(g + λθ).
 extern "C" __global__ void sgd_update(float* theta, const float* g, long count, long weights,
                                       const float* eta, float lambda) {
@@ -313,7 +317,7 @@ extern "C" __global__ void momentum_update(float* theta, float* v, const float* 
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < count;
          i += (long)gridDim.x * blockDim.x) {
         const float l = i < weights ? lambda : 0.0f;
-        v[i] = mu * v[i] + l2_gradient(g[i], theta[i], l);
+        v[i] = flush_subnormal(mu * v[i] + l2_gradient(g[i], theta[i], l));
         theta[i] -= rate * v[i];
     }
 }
@@ -327,7 +331,7 @@ extern "C" __global__ void nesterov_update(float* theta, float* v, const float* 
          i += (long)gridDim.x * blockDim.x) {
         const float l = i < weights ? lambda : 0.0f;
         const float gi = l2_gradient(g[i], theta[i], l);
-        v[i] = mu * v[i] + gi;
+        v[i] = flush_subnormal(mu * v[i] + gi);
         theta[i] -= rate * (gi + mu * v[i]);
     }
 }
@@ -346,8 +350,8 @@ extern "C" __global__ void adam_update(float* theta, float* m, float* v, const f
          i += (long)gridDim.x * blockDim.x) {
         const float l = i < weights ? lambda : 0.0f;
         const float gi = l2_gradient(g[i], theta[i], l);
-        m[i] = beta1 * m[i] + (1.0f - beta1) * gi;
-        v[i] = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+        m[i] = flush_subnormal(beta1 * m[i] + (1.0f - beta1) * gi);
+        v[i] = flush_subnormal(beta2 * v[i] + (1.0f - beta2) * gi * gi);
         const float m_hat = m[i] / correction1;
         const float v_hat = v[i] / correction2;
         theta[i] -= rate * m_hat / (sqrtf(v_hat) + epsilon);

@@ -12,7 +12,8 @@
 //! | Adam | `m ← β₁·m + (1 − β₁)·g`, `v ← β₂·v + (1 − β₂)·g²`, `θ ← θ − η·m̂ / (√v̂ + ε)` | the moments `m`, `v` and the step count `t` |
 //!
 //! L2 weight decay adds `½λ‖W‖²` to the loss, so `λ·W` to each weight's gradient
-//! ([`l2_gradient`]) before the update; biases are not decayed.
+//! ([`l2_gradient`]) before the update; biases are not decayed. What is kept between steps is
+//! flushed to 0 where it would become subnormal ([`flush_subnormal`]).
 //!
 //! What it is not: the gradients themselves (see [`super::network::Network::backward`]) or the
 //! learning rate's schedule (see [`crate::schedule::Schedule`]).
@@ -192,6 +193,19 @@ pub fn l2_gradient(g: f32, theta: f32, lambda: f32) -> f32 {
     g + lambda * theta
 }
 
+/// `x`, or 0 where `x` is subnormal (`0 < |x| < 2⁻¹²⁶`, [`f32::MIN_POSITIVE`]).
+///
+/// A neuron that no longer fires has a zero gradient, so its velocity decays by `μ` each step
+/// (`0.9⁷⁶⁰ ≈ 10⁻³⁵`) and passes, for a hundred steps or so, through the subnormal numbers, where
+/// every floating-point operation on an Intel core takes a microcode assist of about a hundred
+/// cycles: on a 784-1600-1600-10 ReLU network, enough of them to make each epoch twice as long.
+/// The value dropped is below `2⁻¹²⁶`, so no parameter changes by it: `θ − η·v` rounds to `θ`
+/// whether `v` is flushed or not, unless `|θ|` itself is below about `η·2⁻¹⁰⁰`.
+#[inline]
+pub fn flush_subnormal(x: f32) -> f32 {
+    if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x }
+}
+
 /// SGD: `θ ← θ − η·g`, e.g. `W := W − η·dW`.
 #[multiversion(targets = "simd")]
 pub fn sgd_update(theta: &mut [f32], g: &[f32], eta: f32, lambda: f32) {
@@ -212,7 +226,7 @@ pub fn momentum_update(
     lambda: f32,
 ) {
     for ((p, v), &g) in theta.iter_mut().zip(v).zip(g) {
-        *v = mu * *v + l2_gradient(g, *p, lambda);
+        *v = flush_subnormal(mu * *v + l2_gradient(g, *p, lambda));
         *p -= eta * *v;
     }
 }
@@ -230,7 +244,7 @@ pub fn nesterov_update(
 ) {
     for ((p, v), &g) in theta.iter_mut().zip(v).zip(g) {
         let g = l2_gradient(g, *p, lambda);
-        *v = mu * *v + g;
+        *v = flush_subnormal(mu * *v + g);
         *p -= eta * (g + mu * *v);
     }
 }
@@ -281,8 +295,8 @@ pub fn adam_update(
     } = *step;
     for (((p, m), v), &g) in theta.iter_mut().zip(m).zip(v).zip(g) {
         let g = l2_gradient(g, *p, lambda);
-        *m = beta1 * *m + (1.0 - beta1) * g;
-        *v = beta2 * *v + (1.0 - beta2) * g * g;
+        *m = flush_subnormal(beta1 * *m + (1.0 - beta1) * g);
+        *v = flush_subnormal(beta2 * *v + (1.0 - beta2) * g * g);
         let m_hat = *m / correction1;
         let v_hat = *v / correction2;
         *p -= eta * m_hat / (v_hat.sqrt() + epsilon);
@@ -474,6 +488,50 @@ mod tests {
             (w[0] + 0.01).abs() < 1e-5 && (w[1] - 0.01).abs() < 1e-4,
             "{w:?}"
         );
+    }
+
+    /// A neuron that no longer fires (a ReLU whose input stays below 0) has a zero gradient, so
+    /// its velocity and Adam's moments decay by `μ` (or `β`) a step: without a flush they pass
+    /// through the subnormal floats, which cost Intel cores about a hundred cycles an operation
+    /// and made a 784-1600-1600-10 run's epochs twice as long.
+    #[test]
+    fn decaying_optimizer_state_flushes_to_zero_instead_of_going_subnormal() {
+        for opt in [
+            Optimizer::Momentum {
+                momentum: 0.9,
+                nesterov: false,
+            },
+            Optimizer::Momentum {
+                momentum: 0.9,
+                nesterov: true,
+            },
+            Optimizer::ADAM,
+        ] {
+            let mut network = one_layer([0.5, -0.5]);
+            let mut state = opt.new_state(&network);
+            opt.step(
+                &mut network,
+                &grads([1.0, -1e-3], [1e-2, 0.0]),
+                &mut state,
+                0.01,
+                0.0,
+            );
+            let zero = grads([0.0; 2], [0.0; 2]);
+            for step in 0..100_000 {
+                opt.step(&mut network, &zero, &mut state, 0.01, 0.0);
+                for slot in &state.slots[0] {
+                    for &x in slot.weight.iter().chain(&slot.bias) {
+                        assert!(
+                            !x.is_subnormal(),
+                            "{opt}: {x:e} after {step} steps without a gradient"
+                        );
+                    }
+                }
+            }
+            for slot in &state.slots[0] {
+                assert!(slot.weight.iter().chain(&slot.bias).all(|&x| x == 0.0));
+            }
+        }
     }
 
     #[test]
