@@ -70,6 +70,19 @@ impl Optimizer {
         beta2: 0.999,
         epsilon: 1e-8,
     };
+    /// Every update rule, each with its default constants.
+    pub const ALL: [Optimizer; 4] = [
+        Optimizer::Sgd,
+        Optimizer::Momentum {
+            momentum: Optimizer::MOMENTUM,
+            nesterov: false,
+        },
+        Optimizer::Momentum {
+            momentum: Optimizer::MOMENTUM,
+            nesterov: true,
+        },
+        Optimizer::ADAM,
+    ];
 
     /// The names of the values kept per parameter: none for SGD, `velocity` for momentum,
     /// `m` and `v` for Adam.
@@ -496,17 +509,7 @@ mod tests {
     /// and made a 784-1600-1600-10 run's epochs twice as long.
     #[test]
     fn decaying_optimizer_state_flushes_to_zero_instead_of_going_subnormal() {
-        for opt in [
-            Optimizer::Momentum {
-                momentum: 0.9,
-                nesterov: false,
-            },
-            Optimizer::Momentum {
-                momentum: 0.9,
-                nesterov: true,
-            },
-            Optimizer::ADAM,
-        ] {
+        for opt in Optimizer::ALL {
             let mut network = one_layer([0.5, -0.5]);
             let mut state = opt.new_state(&network);
             opt.step(

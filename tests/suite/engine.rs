@@ -102,18 +102,7 @@ fn forward_and_backward_give_the_plain_recipes_bits_on_any_thread_count() {
 #[test]
 fn every_update_rule_gives_the_plain_steps_bits_on_any_thread_count() {
     let functions = Functions::ORIGINAL;
-    for optimizer in [
-        Optimizer::Sgd,
-        Optimizer::Momentum {
-            momentum: 0.9,
-            nesterov: false,
-        },
-        Optimizer::Momentum {
-            momentum: 0.9,
-            nesterov: true,
-        },
-        Optimizer::ADAM,
-    ] {
+    for optimizer in Optimizer::ALL {
         let (net, x, y) = problem(functions, 5);
         let x = MatRef::col_major(&x, SIZES[0], N);
         let mut ws = net.workspace(N);
